@@ -1,0 +1,190 @@
+"""Validators for Copier answers that are too rich for one-line Jinja.
+
+Each filter returns an empty string for a valid answer, or one message that
+names what is wrong and what is allowed; Copier shows it as
+``Validation error for question '<name>': <message>`` and writes nothing.
+Pure functions only: this module runs in every render.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+PROJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]*")
+PROJECT_SLUG = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,7}")
+BRANCH_PART = re.compile(r"[A-Za-z0-9._-]+")
+CONNECTION_TYPES = ("azure_openai", "openai")
+CONNECTION_KEYS = ("name", "type", "api_version", "deployment")
+ENVIRONMENT_KEYS = ("name", "branch")
+
+
+def project_name_error(value: Any) -> str:
+    """Check the human-readable project name."""
+    text = str(value or "").strip()
+    if not text:
+        return "Give the project a name (for example 'Contoso Support Bot')."
+    if len(text) > 60:
+        return f"Use at most 60 characters; '{text}' has {len(text)}."
+    if not PROJECT_NAME.fullmatch(text):
+        return (
+            "Start with a letter and use only letters, digits, spaces, '-' and '_' "
+            f"('{text}' does not fit)."
+        )
+    return ""
+
+
+def project_slug_error(value: Any) -> str:
+    """Check the slug that feeds package and Azure resource names."""
+    text = str(value or "")
+    if not 3 <= len(text) <= 24:
+        return f"Use 3-24 characters (it becomes part of Azure resource names); '{text}' has {len(text)}."
+    if not PROJECT_SLUG.fullmatch(text) or "--" in text:
+        return (
+            "Use lowercase letters, digits and single dashes, starting with a letter "
+            f"and ending with a letter or digit ('{text}' does not fit)."
+        )
+    return ""
+
+
+def branch_name_error(value: Any) -> str:
+    """Check a git branch name (a trailing '/*' pattern is allowed, e.g. 'release/*')."""
+    text = str(value or "")
+    parts = text.removesuffix("/*").split("/")
+    if not text or not all(BRANCH_PART.fullmatch(part) for part in parts):
+        return (
+            f"'{text}' is not a usable branch name: use letters, digits, '.', '_', '-' "
+            "and '/' between parts (a trailing '/*' matches a branch family)."
+        )
+    if ".." in text or text.endswith((".", ".lock")) or any(p.startswith(".") for p in parts):
+        return f"'{text}' is not a valid git branch name ('..', a leading '.', or a '.lock' ending)."
+    return ""
+
+
+def _list_of_mappings(value: Any, what: str, example: str) -> tuple[list[dict[str, Any]], str]:
+    if not isinstance(value, list) or not value:
+        return [], f"Give a non-empty YAML list of {what}, for example: {example}"
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            return [], f"Item {index} is not a mapping; each item is one of {what} like {example}"
+    return value, ""
+
+
+def _unknown_keys(item: dict[str, Any], allowed: tuple[str, ...], where: str) -> str:
+    unknown = sorted(set(item) - set(allowed))
+    if unknown:
+        return f"{where} has unknown key(s) {', '.join(unknown)}; allowed keys are {', '.join(allowed)}."
+    return ""
+
+
+def _connection_error(index: int, item: dict[str, Any]) -> str:
+    where = f"Connection {index}"
+    name = str(item.get("name", ""))
+    if not IDENTIFIER.fullmatch(name):
+        return (
+            f"{where}: name '{name}' is not a valid identifier; use letters, digits and '_', "
+            "starting with a letter (it becomes the prompt flow connection name and "
+            "the prefix of its environment variables)."
+        )
+    where = f"Connection '{name}'"
+    unknown = _unknown_keys(item, CONNECTION_KEYS, where)
+    if unknown:
+        return unknown
+    kind = item.get("type")
+    if kind not in CONNECTION_TYPES:
+        return f"{where}: type '{kind}' is unknown; use one of {', '.join(CONNECTION_TYPES)}."
+    version = item.get("api_version")
+    if kind == "azure_openai" and version is None:
+        return f"{where}: an azure_openai connection needs api_version, for example '2024-10-21'."
+    if version is not None and not API_VERSION.fullmatch(str(version)):
+        return (
+            f"{where}: api_version '{version}' is malformed; use a date like '2024-10-21' "
+            "or '2025-01-01-preview' (quote it in YAML)."
+        )
+    deployment = str(item.get("deployment", ""))
+    if not DEPLOYMENT.fullmatch(deployment):
+        return (
+            f"{where}: deployment '{deployment}' is not a model deployment name; use 1-64 "
+            "letters, digits, '.', '_' or '-'."
+        )
+    return ""
+
+
+def connections_error(value: Any) -> str:
+    """Check the list of LLM connections."""
+    example = "[{name: aoai, type: azure_openai, api_version: '2024-10-21', deployment: gpt-4o-mini}]"
+    items, error = _list_of_mappings(value, "connections", example)
+    if error:
+        return error
+    seen: dict[str, str] = {}
+    for index, item in enumerate(items, start=1):
+        error = _connection_error(index, item)
+        if error:
+            return error
+        key = str(item["name"]).upper()
+        if key in seen:
+            return (
+                f"Connection name '{item['name']}' repeats '{seen[key]}' (names are compared "
+                "case-insensitively because they become environment variable prefixes)."
+            )
+        seen[key] = str(item["name"])
+    return ""
+
+
+def environments_error(value: Any, branch_development: str, branch_main: str) -> str:
+    """Check the environment list and its branch mapping."""
+    example = f"[{{name: dev, branch: {branch_development}}}, {{name: prod, branch: {branch_main}}}]"
+    items, error = _list_of_mappings(value, "environments", example)
+    if error:
+        return error
+    names: set[str] = set()
+    branches: dict[str, str] = {}
+    for index, item in enumerate(items, start=1):
+        name = str(item.get("name", ""))
+        if not ENV_NAME.fullmatch(name):
+            return (
+                f"Environment {index}: name '{name}' must be 2-8 lowercase letters or digits, "
+                "starting with a letter (it becomes part of Azure resource names)."
+            )
+        unknown = _unknown_keys(item, ENVIRONMENT_KEYS, f"Environment '{name}'")
+        if unknown:
+            return unknown
+        if name in names:
+            return f"Environment name '{name}' appears twice; give each environment its own name."
+        names.add(name)
+        branch = str(item.get("branch", ""))
+        branch_error = branch_name_error(branch)
+        if branch_error:
+            return f"Environment '{name}': {branch_error}"
+        if branch in branches:
+            return (
+                f"Branch '{branch}' deploys to both '{branches[branch]}' and '{name}'; "
+                "each branch may feed one environment."
+            )
+        branches[branch] = name
+        if branch not in (branch_development, branch_main) and not branch.endswith("/*"):
+            return (
+                f"Environment '{name}': branch '{branch}' is neither the integration branch "
+                f"'{branch_development}', the release branch '{branch_main}', nor a pattern "
+                "like 'release/*'."
+            )
+    return ""
+
+
+class AnswerChecks(Extension):
+    """Jinja filters that validate structured answers."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["project_name_error"] = project_name_error
+        environment.filters["project_slug_error"] = project_slug_error
+        environment.filters["branch_name_error"] = branch_name_error
+        environment.filters["connections_error"] = connections_error
+        environment.filters["environments_error"] = environments_error
