@@ -1,0 +1,312 @@
+"""Managed by the LLMOps template. A local OpenAI / Azure OpenAI look-alike for offline runs.
+
+Flows reach it through the same connection settings as a real endpoint
+(``<NAME>_API_BASE`` / ``<NAME>_API_KEY``), so an offline experiment runs the real
+prompt flow code path. It listens on 127.0.0.1 only and never calls out.
+
+Replies come from fixtures: every ``use_cases/*/mock/responses.jsonl`` holds lines
+``{"match": "<substring>", "reply": "<text>"}``; the first fixture whose ``match``
+occurs in the last user message wins. Otherwise the fallback rule answers with the
+capitalised multi-word phrases after the last ``Text:`` marker (or ``None``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from llmops.errors import LLMOpsError
+from llmops.paths import USE_CASES_DIR
+
+HOST = "127.0.0.1"
+EMBEDDING_DIMENSION = 8
+AZURE_ROUTE = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|embeddings)$")
+OPENAI_ROUTE = re.compile(r"^(?:/v1)?/(chat/completions|embeddings)$")
+PHRASE = re.compile(r"\b[A-Z][\w'-]*(?: +[A-Z][\w'-]*)+")
+TEXT_MARKER = "Text:"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A canned reply for prompts that contain ``match``."""
+
+    match: str
+    reply: str
+
+
+def fixture_files(root: Path) -> list[Path]:
+    """All fixture files of a project, in a stable order."""
+    return sorted(root.glob(f"{USE_CASES_DIR}/*/mock/responses.jsonl"))
+
+
+def load_fixtures(paths: Sequence[Path]) -> list[Fixture]:
+    """Read fixture files; a bad line is an error naming the file and line."""
+    fixtures = []
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise LLMOpsError(f"{path}: fixture file not found") from None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                fixtures.append(Fixture(match=str(item["match"]), reply=str(item["reply"])))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise LLMOpsError(
+                    f'{path}:{number}: expected {{"match": "...", "reply": "..."}} on each line'
+                ) from None
+    return fixtures
+
+
+def fallback_reply(prompt: str) -> str:
+    """Capitalised multi-word phrases after the last ``Text:`` marker, comma-separated."""
+    _, marker, after = prompt.rpartition(TEXT_MARKER)
+    text = after if marker else prompt
+    phrases = list(dict.fromkeys(match.group(0) for match in PHRASE.finditer(text)))
+    return ", ".join(phrases) if phrases else "None"
+
+
+def choose_reply(prompt: str, fixtures: Sequence[Fixture]) -> str:
+    """The first matching fixture's reply, else the fallback rule."""
+    for fixture in fixtures:
+        if fixture.match in prompt:
+            return fixture.reply
+    return fallback_reply(prompt)
+
+
+def embed(text: str) -> list[float]:
+    """A deterministic small vector derived from a hash of the text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return [round(byte / 255 * 2 - 1, 6) for byte in digest[:EMBEDDING_DIMENSION]]
+
+
+def _message_text(content: Any) -> str:
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": "..."}]
+        return "\n".join(
+            str(part.get("text", "")) for part in content if isinstance(part, dict)
+        )
+    return "" if content is None else str(content)
+
+
+def _last_user_message(messages: Any) -> str:
+    if not isinstance(messages, list):
+        raise ValueError("'messages' must be a list")
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return _message_text(message.get("content"))
+    return ""
+
+
+def _tokens(text: str) -> int:
+    return len(text.split())
+
+
+def chat_completion(body: dict[str, Any], model: str, fixtures: Sequence[Fixture]) -> dict:
+    """A response shaped like the real ``chat.completion`` object."""
+    if body.get("stream"):
+        raise ValueError("streaming is not supported by the mock LLM; set stream to false")
+    messages = body.get("messages")
+    prompt = _last_user_message(messages)
+    reply = choose_reply(prompt, fixtures)
+    prompt_tokens = sum(
+        _tokens(_message_text(m.get("content"))) for m in messages if isinstance(m, dict)
+    )
+    return {
+        "id": f"chatcmpl-mock-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": _tokens(reply),
+            "total_tokens": prompt_tokens + _tokens(reply),
+        },
+    }
+
+
+def embeddings(body: dict[str, Any], model: str) -> dict:
+    """A response shaped like the real embeddings list."""
+    texts = body.get("input")
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, list) or not texts:
+        raise ValueError("'input' must be a string or a non-empty list")
+    data = [
+        {"object": "embedding", "index": index, "embedding": embed(str(text))}
+        for index, text in enumerate(texts)
+    ]
+    used = sum(_tokens(str(text)) for text in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": used, "total_tokens": used},
+    }
+
+
+class MockLLMServer(ThreadingHTTPServer):
+    """The HTTP server; holds fixtures, latency and a request counter (no globals)."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, port: int, fixtures: Sequence[Fixture], latency: float, quiet: bool
+    ) -> None:
+        super().__init__((HOST, port), _Handler)
+        self.fixtures = list(fixtures)
+        self.latency = latency
+        self.quiet = quiet
+        self.request_count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` (Azure api_base = this + "/", OpenAI = this + "/v1")."""
+        return f"http://{HOST}:{self.server_address[1]}"
+
+    def count_request(self) -> None:
+        """Thread-safe request counter, reported when the server stops."""
+        with self._lock:
+            self.request_count += 1
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: MockLLMServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/health":
+            self._send(HTTPStatus.OK, {"status": "ok", "requests": self.server.request_count})
+        else:
+            self._error(HTTPStatus.NOT_FOUND, f"no route for GET {urlsplit(self.path).path}")
+
+    def do_POST(self) -> None:
+        self.server.count_request()
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        azure, openai = AZURE_ROUTE.match(path), OPENAI_ROUTE.match(path)
+        if not (azure or openai):
+            self._error(HTTPStatus.NOT_FOUND, f"no route for POST {path}")
+            return
+        if not (self.headers.get("api-key") or self.headers.get("Authorization")):
+            self._error(HTTPStatus.UNAUTHORIZED, "missing api-key or Authorization header")
+            return
+        try:
+            body = json.loads(raw or b"null")
+            if not isinstance(body, dict):
+                raise ValueError("the request body must be a JSON object")
+            if azure:
+                model, operation = azure.group(1), azure.group(2)
+            else:
+                model, operation = str(body.get("model") or "mock-model"), openai.group(1)
+            if operation == "embeddings":
+                response = embeddings(body, model)
+            else:
+                response = chat_completion(body, model, self.server.fixtures)
+        except ValueError as error:  # json.JSONDecodeError is a ValueError
+            self._error(HTTPStatus.BAD_REQUEST, f"bad request: {error}")
+            return
+        if self.server.latency > 0:
+            time.sleep(self.server.latency)
+        self._send(HTTPStatus.OK, response)
+
+    def _error(self, status: HTTPStatus, message: str) -> None:
+        error_type = "invalid_request_error" if status != HTTPStatus.UNAUTHORIZED else "auth"
+        self._send(status, {"error": {"message": message, "type": error_type, "code": status}})
+
+    def _send(self, status: HTTPStatus, payload: dict) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Method, path and status only; headers (which carry keys) are never logged.
+        if not self.server.quiet:
+            sys.stderr.write(f"mock-llm: {format % args}\n")
+
+
+def create_server(
+    port: int = 0,
+    fixtures: Sequence[Fixture] = (),
+    latency: float = 0.0,
+    quiet: bool = True,
+) -> MockLLMServer:
+    """Bind the mock to 127.0.0.1:<port> (0 = a free port)."""
+    try:
+        return MockLLMServer(port, fixtures, latency, quiet)
+    except OSError as error:
+        raise LLMOpsError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
+
+
+@contextlib.contextmanager
+def start_in_background(
+    port: int = 0,
+    fixtures: Sequence[Fixture] = (),
+    latency: float = 0.0,
+    quiet: bool = True,
+) -> Iterator[tuple[MockLLMServer, str]]:
+    """Serve from a daemon thread for the duration of a ``with`` block."""
+    server = create_server(port, fixtures, latency, quiet)
+    thread = threading.Thread(target=server.serve_forever, name="mock-llm", daemon=True)
+    thread.start()
+    try:
+        yield server, server.base_url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def serve_forever(
+    port: int = 8765, fixtures: Sequence[Fixture] = (), latency: float = 0.0
+) -> int:
+    """Serve in the foreground until Ctrl+C or SIGTERM; used by ``llmops mock-llm``."""
+    import signal
+
+    server = create_server(port, fixtures, latency, quiet=False)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(
+        f"mock LLM on {server.base_url} with {len(fixtures)} fixture(s); "
+        f"Azure api_base={server.base_url}/ OpenAI base_url={server.base_url}/v1 "
+        "(any non-empty key); Ctrl+C stops it",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        print(f"mock LLM stopped after {server.request_count} request(s)", flush=True)
+    return 0

@@ -1,0 +1,156 @@
+"""Unit tests of the Jinja extensions: Azure naming rules and answer validators."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from conftest import REPO_ROOT
+
+
+def load_extension(stem: str) -> ModuleType:
+    """Import an extensions/*.py file the way Copier's loader does: by path."""
+    path = REPO_ROOT / "extensions" / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"template_ext_{stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+naming = load_extension("naming")
+answers = load_extension("answers")
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [("Contoso Support Bot", "contoso-support-bot"), ("  Café  NER_v2 ", "cafe-ner-v2"), ("", "")],
+)
+def test_slugify_makes_lowercase_ascii_words(text: str, slug: str) -> None:
+    assert naming.slugify(text) == slug
+
+
+@pytest.mark.parametrize(
+    ("parts", "kind", "expected"),
+    [
+        (["Contoso NER", "dev"], "storage_account", "contosonerdev"),
+        (["contoso-ner", "dev"], "key_vault", "contoso-ner-dev"),
+        (["contoso-ner", "prod"], "container_registry", "contosonerprod"),
+        (["a-very-long-project-name-for-tests", "prod"], "storage_account", "averylongprojectnamefort"),
+    ],
+)
+def test_azure_name_derives_valid_names(parts: list[str], kind: str, expected: str) -> None:
+    name = naming.azure_name(parts, kind)
+    assert name == expected
+    assert naming.azure_name_error(name, kind) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "fragment"),
+    [
+        ("ab", "storage_account", "3-24 characters"),
+        ("Has-Dash", "storage_account", "lowercase letters and digits"),
+        ("kv--double", "key_vault", "single dashes"),
+        ("1endpoint", "online_endpoint", "starting with a letter"),
+        ("acr", "container_registry", "5-50 characters"),
+    ],
+)
+def test_azure_name_error_explains_the_rule(value: str, kind: str, fragment: str) -> None:
+    assert fragment in naming.azure_name_error(value, kind)
+
+
+def test_azure_name_refuses_what_cannot_be_fixed() -> None:
+    with pytest.raises(ValueError, match="container registry"):
+        naming.azure_name(["x"], "container_registry")
+
+
+@pytest.mark.parametrize("name", ["Contoso NER", "bot_2", "A"])
+def test_project_name_accepts_readable_names(name: str) -> None:
+    assert answers.project_name_error(name) == ""
+
+
+@pytest.mark.parametrize("name", ["", "   ", "9lives", "Bad/Name", "x" * 61])
+def test_project_name_rejects_illegal_names(name: str) -> None:
+    assert answers.project_name_error(name)
+
+
+GOOD_CONNECTION = {"name": "aoai", "type": "azure_openai", "api_version": "2024-10-21", "deployment": "gpt-4o"}
+
+
+def test_connections_accept_azure_and_openai() -> None:
+    openai = {"name": "oai", "type": "openai", "deployment": "gpt-4o-mini"}
+    assert answers.connections_error([GOOD_CONNECTION, openai]) == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"name": "my-conn"}, "not a valid identifier"),
+        ({"type": "anthropic"}, "type 'anthropic' is unknown"),
+        ({"api_version": "2024/10/21"}, "api_version '2024/10/21' is malformed"),
+        ({"api_version": None}, "needs api_version"),
+        ({"deployment": "gpt 4o"}, "not a model deployment name"),
+        ({"api_key": "sk-123"}, "unknown key(s) api_key"),
+    ],
+)
+def test_connection_errors_name_the_problem(change: dict, fragment: str) -> None:
+    connection = {**GOOD_CONNECTION, **change}
+    connection = {k: v for k, v in connection.items() if v is not None}
+    assert fragment in answers.connections_error([connection])
+
+
+def test_connection_names_must_differ_ignoring_case() -> None:
+    error = answers.connections_error([GOOD_CONNECTION, {**GOOD_CONNECTION, "name": "AOAI"}])
+    assert "repeats 'aoai'" in error
+
+
+@pytest.mark.parametrize("value", [None, [], "aoai", [["aoai"]]])
+def test_connections_must_be_a_list_of_mappings(value: object) -> None:
+    assert answers.connections_error(value)
+
+
+def envs(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "branch": branch} for name, branch in pairs]
+
+
+def test_environments_accept_the_default_branch_model() -> None:
+    value = envs(("dev", "development"), ("test", "release/*"), ("prod", "main"))
+    assert answers.environments_error(value, "development", "main") == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (envs(("dev", "development"), ("prod", "development")), "deploys to both 'dev' and 'prod'"),
+        (envs(("dev", "development"), ("dev", "main")), "appears twice"),
+        (envs(("Production", "main"),), "2-8 lowercase letters"),
+        (envs(("dev", "feature/x"),), "neither the integration branch"),
+        (envs(("dev", "bad..branch"),), "not a valid git branch name"),
+        ([{"name": "dev", "branch": "main", "approvers": "x"}], "unknown key(s) approvers"),
+    ],
+)
+def test_environment_errors_name_the_problem(value: list, fragment: str) -> None:
+    assert fragment in answers.environments_error(value, "development", "main")
+
+
+@pytest.mark.parametrize("branch", ["main", "release/*", "team/dev-2"])
+def test_branch_names_accept_git_names(branch: str) -> None:
+    assert answers.branch_name_error(branch) == ""
+
+
+@pytest.mark.parametrize("branch", ["", "a b", "feat..x", ".hidden", "x.lock", "a//b"])
+def test_branch_names_reject_invalid_git_names(branch: str) -> None:
+    assert answers.branch_name_error(branch)
+
+
+def test_extensions_are_pure() -> None:
+    """Extensions run in every render: no I/O or subprocess imports allowed."""
+    for stem in ("naming", "answers"):
+        source = Path(REPO_ROOT / "extensions" / f"{stem}.py").read_text()
+        for forbidden in ("import subprocess", "import os", "open(", "requests", "urllib"):
+            assert forbidden not in source, f"extensions/{stem}.py uses {forbidden}"
