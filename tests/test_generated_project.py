@@ -1,0 +1,131 @@
+"""The generated project installs, passes its own checks, and runs its experiment offline."""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import copier
+import pytest
+
+from conftest import DEFAULT_ANSWERS, REPO_ROOT, commit_all, git
+
+pytestmark = pytest.mark.slow
+USE_CASE = "named_entity_recognition"
+SECRET = "sk-test-SENTINEL-7f3a9c"  # must never reach a file or a log
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A default project, committed, installed with its own `make setup` into a cached venv."""
+    root = tmp_path_factory.mktemp("generated")
+    destination = root / "contoso-ner"
+    copier.run_copy(
+        str(REPO_ROOT), destination, data=DEFAULT_ANSWERS,
+        defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True,
+    )
+    commit_all(destination, "Generated from the LLMOps template")
+    venv = root / "venv"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env["PRE_COMMIT_HOME"] = str(root / "pre-commit-home")
+    env.pop("AOAI_API_KEY", None)
+    env.pop("AOAI_API_BASE", None)
+    run(["make", "setup", f"VENV={venv}"], destination, env, timeout=900)
+    yield destination, env
+
+
+def run(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(command)} exited {result.returncode}\n"
+        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_ruff_check_and_format_pass(project) -> None:
+    path, env = project
+    run(["ruff", "check", "."], path, env)
+    run(["ruff", "format", "--check", "."], path, env)
+
+
+def test_project_pytest_passes(project) -> None:
+    path, env = project
+    result = run(["pytest", "-q"], path, env)
+    assert " passed" in result.stdout
+
+
+def test_pre_commit_passes_on_all_files(project) -> None:
+    path, env = project
+    run(["pre-commit", "run", "--all-files"], path, env, timeout=900)
+
+
+def test_llmops_validate_accepts_every_experiment(project) -> None:
+    path, env = project
+    run(["llmops", "validate", "--all"], path, env)
+    run(["llmops", "validate", "--all", "--env", "pr"], path, env)
+
+
+def test_offline_experiment_with_separate_commands(project) -> None:
+    """mock-llm -> run -> evaluate -> report, as a pipeline would call them."""
+    path, env = project
+    port = free_port()
+    mock = subprocess.Popen(
+        ["llmops", "mock-llm", "--port", str(port)], cwd=path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                    break
+            except OSError:
+                assert mock.poll() is None, "the mock LLM exited early"
+                assert time.monotonic() < deadline, "the mock LLM never became healthy"
+                time.sleep(0.3)
+        run_env = {**env, "AOAI_API_BASE": f"http://127.0.0.1:{port}/", "AOAI_API_KEY": SECRET}
+        for command in ("run", "evaluate", "report"):
+            result = run(["llmops", command, "--use-case", USE_CASE], path, run_env)
+            assert SECRET not in result.stdout + result.stderr, f"`llmops {command}` printed the key"
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+    leaked = [
+        str(p.relative_to(path)) for p in path.rglob("*")
+        if p.is_file() and SECRET.encode() in p.read_bytes()
+    ]
+    assert not leaked, f"the API key was written to {leaked}"
+
+    reports = path / "reports" / USE_CASE
+    html = (reports / "report.html").read_text()
+    assert "exact_match_rate" in html
+    with (reports / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    metrics = {row["metric"]: float(row["value"]) for row in rows}
+    assert 0.0 < metrics["exact_match_rate"] < 1.0, metrics
+    assert 0.0 < metrics["f1"] < 1.0, metrics
+
+
+def test_checks_leave_the_work_tree_clean(project) -> None:
+    """Runs, reports and caches are git-ignored: a user's `git status` stays clean."""
+    path, env = project
+    run(["llmops", "experiment", "--offline", "--use-case", USE_CASE, "--env", "pr"], path, env)
+    assert git(path, "status", "--porcelain") == ""
