@@ -45,7 +45,10 @@ def project_slug_error(value: Any) -> str:
     """Check the slug that feeds package and Azure resource names."""
     text = str(value or "")
     if not 3 <= len(text) <= 24:
-        return f"Use 3-24 characters (it becomes part of Azure resource names); '{text}' has {len(text)}."
+        return (
+            "Use 3-24 characters (it becomes part of Azure resource names); "
+            f"'{text}' has {len(text)}."
+        )
     if not PROJECT_SLUG.fullmatch(text) or "--" in text:
         return (
             "Use lowercase letters, digits and single dashes, starting with a letter "
@@ -64,7 +67,9 @@ def branch_name_error(value: Any) -> str:
             "and '/' between parts (a trailing '/*' matches a branch family)."
         )
     if ".." in text or text.endswith((".", ".lock")) or any(p.startswith(".") for p in parts):
-        return f"'{text}' is not a valid git branch name ('..', a leading '.', or a '.lock' ending)."
+        return (
+            f"'{text}' is not a valid git branch name ('..', a leading '.', or a '.lock' ending)."
+        )
     return ""
 
 
@@ -80,7 +85,10 @@ def _list_of_mappings(value: Any, what: str, example: str) -> tuple[list[dict[st
 def _unknown_keys(item: dict[str, Any], allowed: tuple[str, ...], where: str) -> str:
     unknown = sorted(set(item) - set(allowed))
     if unknown:
-        return f"{where} has unknown key(s) {', '.join(unknown)}; allowed keys are {', '.join(allowed)}."
+        return (
+            f"{where} has unknown key(s) {', '.join(unknown)}; "
+            f"allowed keys are {', '.join(allowed)}."
+        )
     return ""
 
 
@@ -119,7 +127,9 @@ def _connection_error(index: int, item: dict[str, Any]) -> str:
 
 def connections_error(value: Any) -> str:
     """Check the list of LLM connections."""
-    example = "[{name: aoai, type: azure_openai, api_version: '2024-10-21', deployment: gpt-4o-mini}]"
+    example = (
+        "[{name: aoai, type: azure_openai, api_version: '2024-10-21', deployment: gpt-4o-mini}]"
+    )
     items, error = _list_of_mappings(value, "connections", example)
     if error:
         return error
@@ -140,7 +150,9 @@ def connections_error(value: Any) -> str:
 
 def environments_error(value: Any, branch_development: str, branch_main: str) -> str:
     """Check the environment list and its branch mapping."""
-    example = f"[{{name: dev, branch: {branch_development}}}, {{name: prod, branch: {branch_main}}}]"
+    example = (
+        f"[{{name: dev, branch: {branch_development}}}, {{name: prod, branch: {branch_main}}}]"
+    )
     items, error = _list_of_mappings(value, "environments", example)
     if error:
         return error

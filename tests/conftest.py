@@ -32,7 +32,12 @@ def isolated_copier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     patch.setenv("COPIER_CACHE_DIR", str(home / "copier-cache"))
     patch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
         patch.delenv(name, raising=False)
     yield
     patch.undo()
@@ -40,9 +45,7 @@ def isolated_copier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` and return its stdout; fail the test on error."""
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"git {' '.join(args)} failed:\n{result.stderr}"
     return result.stdout
 

@@ -41,7 +41,11 @@ def test_slugify_makes_lowercase_ascii_words(text: str, slug: str) -> None:
         (["Contoso NER", "dev"], "storage_account", "contosonerdev"),
         (["contoso-ner", "dev"], "key_vault", "contoso-ner-dev"),
         (["contoso-ner", "prod"], "container_registry", "contosonerprod"),
-        (["a-very-long-project-name-for-tests", "prod"], "storage_account", "averylongprojectnamefort"),
+        (
+            ["a-very-long-project-name-for-tests", "prod"],
+            "storage_account",
+            "averylongprojectnamefort",
+        ),
     ],
 )
 def test_azure_name_derives_valid_names(parts: list[str], kind: str, expected: str) -> None:
@@ -79,7 +83,12 @@ def test_project_name_rejects_illegal_names(name: str) -> None:
     assert answers.project_name_error(name)
 
 
-GOOD_CONNECTION = {"name": "aoai", "type": "azure_openai", "api_version": "2024-10-21", "deployment": "gpt-4o"}
+GOOD_CONNECTION = {
+    "name": "aoai",
+    "type": "azure_openai",
+    "api_version": "2024-10-21",
+    "deployment": "gpt-4o",
+}
 
 
 def test_connections_accept_azure_and_openai() -> None:
@@ -128,9 +137,24 @@ def test_environments_accept_the_default_branch_model() -> None:
     [
         (envs(("dev", "development"), ("prod", "development")), "deploys to both 'dev' and 'prod'"),
         (envs(("dev", "development"), ("dev", "main")), "appears twice"),
-        (envs(("Production", "main"),), "2-8 lowercase letters"),
-        (envs(("dev", "feature/x"),), "neither the integration branch"),
-        (envs(("dev", "bad..branch"),), "not a valid git branch name"),
+        (
+            envs(
+                ("Production", "main"),
+            ),
+            "2-8 lowercase letters",
+        ),
+        (
+            envs(
+                ("dev", "feature/x"),
+            ),
+            "neither the integration branch",
+        ),
+        (
+            envs(
+                ("dev", "bad..branch"),
+            ),
+            "not a valid git branch name",
+        ),
         ([{"name": "dev", "branch": "main", "approvers": "x"}], "unknown key(s) approvers"),
     ],
 )

@@ -27,8 +27,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     root = tmp_path_factory.mktemp("generated")
     destination = root / "contoso-ner"
     copier.run_copy(
-        str(REPO_ROOT), destination, data=DEFAULT_ANSWERS,
-        defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True,
+        str(REPO_ROOT),
+        destination,
+        data=DEFAULT_ANSWERS,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
     )
     commit_all(destination, "Generated from the LLMOps template")
     venv = root / "venv"
@@ -88,8 +93,11 @@ def test_offline_experiment_with_separate_commands(project) -> None:
     path, env = project
     port = free_port()
     mock = subprocess.Popen(
-        ["llmops", "mock-llm", "--port", str(port)], cwd=path, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ["llmops", "mock-llm", "--port", str(port)],
+        cwd=path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -104,12 +112,15 @@ def test_offline_experiment_with_separate_commands(project) -> None:
         run_env = {**env, "AOAI_API_BASE": f"http://127.0.0.1:{port}/", "AOAI_API_KEY": SECRET}
         for command in ("run", "evaluate", "report"):
             result = run(["llmops", command, "--use-case", USE_CASE], path, run_env)
-            assert SECRET not in result.stdout + result.stderr, f"`llmops {command}` printed the key"
+            assert SECRET not in result.stdout + result.stderr, (
+                f"`llmops {command}` printed the key"
+            )
     finally:
         mock.terminate()
         mock.wait(timeout=30)
     leaked = [
-        str(p.relative_to(path)) for p in path.rglob("*")
+        str(p.relative_to(path))
+        for p in path.rglob("*")
         if p.is_file() and SECRET.encode() in p.read_bytes()
     ]
     assert not leaked, f"the API key was written to {leaked}"

@@ -14,9 +14,19 @@ import yaml
 
 from conftest import DEFAULT_ANSWERS, REPO_ROOT, load_answers
 
-AOAI = {"name": "aoai", "type": "azure_openai", "api_version": "2024-10-21", "deployment": "gpt-4o-mini"}
+AOAI = {
+    "name": "aoai",
+    "type": "azure_openai",
+    "api_version": "2024-10-21",
+    "deployment": "gpt-4o-mini",
+}
 OPENAI = {"name": "public_oai", "type": "openai", "deployment": "gpt-4o-mini"}
-SECOND_AOAI = {"name": "judge", "type": "azure_openai", "api_version": "2025-01-01-preview", "deployment": "gpt-4o"}
+SECOND_AOAI = {
+    "name": "judge",
+    "type": "azure_openai",
+    "api_version": "2025-01-01-preview",
+    "deployment": "gpt-4o",
+}
 
 MATRIX: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -117,7 +127,9 @@ def test_prompt_files_are_copied_byte_for_byte(rendered) -> None:
     _, project = rendered
     name = "flows/standard/extract_entities.jinja2"
     source = next((REPO_ROOT / "template" / "use_cases").glob(f"*/{name}"))
-    assert (project / "use_cases/named_entity_recognition" / name).read_bytes() == source.read_bytes()
+    assert (
+        project / "use_cases/named_entity_recognition" / name
+    ).read_bytes() == source.read_bytes()
 
 
 def test_azure_pipelines_match_the_schema(rendered, tools_bin: Path) -> None:
@@ -126,12 +138,17 @@ def test_azure_pipelines_match_the_schema(rendered, tools_bin: Path) -> None:
     result = subprocess.run(
         [
             str(tools_bin / "check-jsonschema"),
-            "--builtin-schema", "vendor.azure-pipelines",
-            "--data-transform", "azure-pipelines",
-            "--regex-variant", "nonunicode",
+            "--builtin-schema",
+            "vendor.azure-pipelines",
+            "--data-transform",
+            "azure-pipelines",
+            "--regex-variant",
+            "nonunicode",
             *files,
         ],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -161,19 +178,25 @@ def test_pipelines_keep_ado_expressions_and_branches(rendered) -> None:
     pr = (project / ".azure-pipelines/pr-validation.yml").read_text()
     assert "${{ parameters.llmMode }}" in pr
     pipeline = yaml.safe_load(pr)
-    assert pipeline["pr"]["branches"]["include"] == [answers.get("branch_development", "development")]
+    assert pipeline["pr"]["branches"]["include"] == [
+        answers.get("branch_development", "development")
+    ]
 
 
 def test_env_sample_lists_every_connection_variable_without_values(rendered) -> None:
     answers, project = rendered
     connections = answers.get("connections", [AOAI])
     lines = (project / ".env.sample").read_text().splitlines()
-    assignments = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    assignments = dict(
+        line.split("=", 1) for line in lines if "=" in line and not line.startswith("#")
+    )
     for connection in connections:
         prefix = connection["name"].upper()
         assert assignments.get(f"{prefix}_API_KEY") == ""
         assert assignments.get(f"{prefix}_API_BASE") == ""
-    assert set(assignments) == {f"{c['name'].upper()}_{v}" for c in connections for v in ("API_KEY", "API_BASE")} | {"ENV_NAME"}
+    assert set(assignments) == {
+        f"{c['name'].upper()}_{v}" for c in connections for v in ("API_KEY", "API_BASE")
+    } | {"ENV_NAME"}
 
 
 def test_sample_flow_uses_the_first_connection(rendered) -> None:
@@ -186,7 +209,9 @@ def test_sample_flow_uses_the_first_connection(rendered) -> None:
     assert llm["connection"] == first["name"]
     key = "deployment_name" if first["type"] == "azure_openai" else "model"
     assert llm["inputs"][key] == first["deployment"]
-    experiment = yaml.safe_load((project / "use_cases/named_entity_recognition/experiment.yaml").read_text())
+    experiment = yaml.safe_load(
+        (project / "use_cases/named_entity_recognition/experiment.yaml").read_text()
+    )
     assert experiment["connections"] == [first["name"]]
 
 
@@ -208,10 +233,12 @@ def test_answers_round_trip(rendered, tmp_path: Path) -> None:
     copier.run_copy(
         str(REPO_ROOT), again, data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True
     )
+
     def relative_files(root: Path) -> dict[str, bytes]:
         return {
             str(p.relative_to(root)): p.read_bytes()
             for p in text_files(root)
             if p.name != ".copier-answers.yml"
         }
+
     assert relative_files(again) == relative_files(project)

@@ -18,7 +18,10 @@ PROMPT_SOURCE = (
 
 @pytest.fixture
 def template_v1_v2(tmp_path: Path) -> Path:
-    """A template repo: v1.0.0 = this repo's template; v2.0.0 = a template-owned and a sample change."""
+    """A template repo: v1.0.0 is this repo's template; v2.0.0 changes two files.
+
+    One is template-owned (.gitignore), one is scaffold-once (the NER prompt).
+    """
     source = copy_template_source(tmp_path / "template-src")
     commit_all(source, "v1", tag="v1.0.0")
     gitignore = source / "template/.gitignore"
@@ -31,18 +34,27 @@ def template_v1_v2(tmp_path: Path) -> Path:
 
 def generate_v1(template: Path, destination: Path) -> Path:
     copier.run_copy(
-        str(template), destination, data=DEFAULT_ANSWERS, vcs_ref="v1.0.0",
-        defaults=True, unsafe=True, quiet=True,
+        str(template),
+        destination,
+        data=DEFAULT_ANSWERS,
+        vcs_ref="v1.0.0",
+        defaults=True,
+        unsafe=True,
+        quiet=True,
     )
     commit_all(destination, "generated at v1")
     return destination
 
 
 def update(project: Path) -> None:
-    copier.run_update(project, defaults=True, overwrite=True, unsafe=True, quiet=True, skip_tasks=True)
+    copier.run_update(
+        project, defaults=True, overwrite=True, unsafe=True, quiet=True, skip_tasks=True
+    )
 
 
-def test_template_change_arrives_and_user_edits_survive(template_v1_v2: Path, tmp_path: Path) -> None:
+def test_template_change_arrives_and_user_edits_survive(
+    template_v1_v2: Path, tmp_path: Path
+) -> None:
     project = generate_v1(template_v1_v2, tmp_path / "project")
     assert load_answers(project)["_commit"] == "v1.0.0"
     gitignore = project / ".gitignore"

@@ -12,32 +12,69 @@ import yaml
 
 from conftest import DEFAULT_ANSWERS, REPO_ROOT
 
-AOAI = {"name": "aoai", "type": "azure_openai", "api_version": "2024-10-21", "deployment": "gpt-4o-mini"}
+AOAI = {
+    "name": "aoai",
+    "type": "azure_openai",
+    "api_version": "2024-10-21",
+    "deployment": "gpt-4o-mini",
+}
 
 BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
     "empty project name": ({"project_name": ""}, "project_name", "Give the project a name"),
     "project name with slash": ({"project_name": "Bad/Name"}, "project_name", "only letters"),
-    "project name starting with digit": ({"project_name": "9lives"}, "project_name", "Start with a letter"),
+    "project name starting with digit": (
+        {"project_name": "9lives"},
+        "project_name",
+        "Start with a letter",
+    ),
     "slug with underscore": ({"project_slug": "bad_slug"}, "project_slug", "lowercase letters"),
     "slug too long": ({"project_slug": "a" * 25}, "project_slug", "3-24 characters"),
     "connection name not identifier": (
-        {"connections": [{**AOAI, "name": "my-conn"}]}, "connections", "not a valid identifier"),
+        {"connections": [{**AOAI, "name": "my-conn"}]},
+        "connections",
+        "not a valid identifier",
+    ),
     "duplicated connection": (
-        {"connections": [AOAI, {**AOAI, "deployment": "gpt-4o"}]}, "connections", "repeats 'aoai'"),
+        {"connections": [AOAI, {**AOAI, "deployment": "gpt-4o"}]},
+        "connections",
+        "repeats 'aoai'",
+    ),
     "unknown connection type": (
-        {"connections": [{**AOAI, "type": "anthropic"}]}, "connections", "type 'anthropic' is unknown"),
+        {"connections": [{**AOAI, "type": "anthropic"}]},
+        "connections",
+        "type 'anthropic' is unknown",
+    ),
     "malformed api version": (
-        {"connections": [{**AOAI, "api_version": "2024-1-1"}]}, "connections", "is malformed"),
+        {"connections": [{**AOAI, "api_version": "2024-1-1"}]},
+        "connections",
+        "is malformed",
+    ),
     "secret in connection answer": (
-        {"connections": [{**AOAI, "api_key": "sk-live"}]}, "connections", "unknown key(s) api_key"),
+        {"connections": [{**AOAI, "api_key": "sk-live"}]},
+        "connections",
+        "unknown key(s) api_key",
+    ),
     "connections not a list": ({"connections": "aoai"}, "connections", "non-empty YAML list"),
-    "same branch twice": ({"branch_main": "development"}, "branch_main", "other than the integration"),
-    "invalid branch": ({"branch_development": "feat..x"}, "branch_development", "not a valid git branch"),
+    "same branch twice": (
+        {"branch_main": "development"},
+        "branch_main",
+        "other than the integration",
+    ),
+    "invalid branch": (
+        {"branch_development": "feat..x"},
+        "branch_development",
+        "not a valid git branch",
+    ),
     "branch feeds two environments": (
         {"environments": [{"name": "dev", "branch": "main"}, {"name": "prod", "branch": "main"}]},
-        "environments", "deploys to both"),
+        "environments",
+        "deploys to both",
+    ),
     "environment name too long": (
-        {"environments": [{"name": "production", "branch": "main"}]}, "environments", "2-8 lowercase"),
+        {"environments": [{"name": "production", "branch": "main"}]},
+        "environments",
+        "2-8 lowercase",
+    ),
     "no sample flow": ({"sample_flows": []}, "sample_flows", "at least one sample"),
 }
 
@@ -48,8 +85,13 @@ def test_bad_answer_is_rejected_and_nothing_is_written(case: str, tmp_path: Path
     destination = tmp_path / "project"
     with pytest.raises(ValueError) as raised:
         copier.run_copy(
-            str(REPO_ROOT), destination, data={**DEFAULT_ANSWERS, **answers},
-            defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True,
+            str(REPO_ROOT),
+            destination,
+            data={**DEFAULT_ANSWERS, **answers},
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
         )
     message = str(raised.value)
     assert f"question '{question}'" in message
@@ -60,15 +102,31 @@ def test_bad_answer_is_rejected_and_nothing_is_written(case: str, tmp_path: Path
 def test_cli_rejects_a_bad_data_file_without_writing(tmp_path: Path, tools_bin: Path) -> None:
     """The path a user takes: `copier copy --data-file answers.yml` with a bad answer."""
     data_file = tmp_path / "answers.yml"
-    data_file.write_text(yaml.safe_dump({
-        "project_name": "Contoso NER",
-        "connections": [{**AOAI, "type": "bedrock"}],
-    }))
+    data_file.write_text(
+        yaml.safe_dump(
+            {
+                "project_name": "Contoso NER",
+                "connections": [{**AOAI, "type": "bedrock"}],
+            }
+        )
+    )
     destination = tmp_path / "project"
     result = subprocess.run(
-        [str(tools_bin / "copier"), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
-         "--data-file", str(data_file), str(REPO_ROOT), str(destination)],
-        capture_output=True, text=True, check=False,
+        [
+            str(tools_bin / "copier"),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "--data-file",
+            str(data_file),
+            str(REPO_ROOT),
+            str(destination),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "question 'connections'" in result.stderr
@@ -80,7 +138,12 @@ def test_unknown_python_version_is_rejected(tmp_path: Path) -> None:
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match=r"Invalid choice for .python_version.: .3\.9."):
         copier.run_copy(
-            str(REPO_ROOT), destination, data={**DEFAULT_ANSWERS, "python_version": "3.9"},
-            defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True,
+            str(REPO_ROOT),
+            destination,
+            data={**DEFAULT_ANSWERS, "python_version": "3.9"},
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
         )
     assert not destination.exists()
