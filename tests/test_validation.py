@@ -147,3 +147,27 @@ def test_unknown_python_version_is_rejected(tmp_path: Path) -> None:
             quiet=True,
         )
     assert not destination.exists()
+
+
+def test_copy_without_trust_is_refused_and_writes_nothing(tmp_path: Path, tools_bin: Path) -> None:
+    """The extensions are code: Copier must ask for --trust (exit code 4) before running them."""
+    destination = tmp_path / "project"
+    result = subprocess.run(
+        [
+            str(tools_bin / "copier"),
+            "copy",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "project_name=Contoso NER",
+            str(REPO_ROOT),
+            str(destination),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 4, result.stderr
+    assert "jinja_extensions" in result.stderr
+    assert not destination.exists()
