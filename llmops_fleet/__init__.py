@@ -1,0 +1,1 @@
+"""Fleet tool: see and update every project generated from this template."""
