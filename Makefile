@@ -25,8 +25,8 @@ test: venv ## Run the whole test suite (what CI runs)
 	.venv/bin/pytest
 
 lint: venv ## ruff on the template's own code
-	.venv/bin/ruff check extensions llmops_fleet tests benchmarks
-	.venv/bin/ruff format --check extensions llmops_fleet tests benchmarks
+	.venv/bin/ruff check extensions llmops_fleet migrations tests benchmarks
+	.venv/bin/ruff format --check extensions llmops_fleet migrations tests benchmarks
 
 docs: venv ## Build the documentation site
 	.venv/bin/mkdocs build --strict

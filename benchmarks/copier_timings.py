@@ -32,7 +32,7 @@ def make_template(work: Path, env: dict[str, str]) -> Path:
     source.mkdir()
     shutil.copy2(ROOT / "copier.yml", source / "copier.yml")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("extensions", "template"):
+    for folder in ("extensions", "migrations", "template"):
         shutil.copytree(ROOT / folder, source / folder, ignore=ignore)
     sh("git", "init", "-q", cwd=source, env=env)
     sh("git", "add", "-A", cwd=source, env=env)

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ANSWERS: dict[str, Any] = {"project_name": "Contoso NER"}
+# What a template release consists of, besides copier.yml.
+TEMPLATE_FOLDERS = ("extensions", "migrations", "template")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,13 +64,41 @@ def commit_all(path: Path, message: str, tag: str | None = None) -> None:
 
 
 def copy_template_source(dest: Path) -> Path:
-    """Copy this repository's template (copier.yml, extensions, template/) to ``dest``."""
+    """Copy this repository's template (copier.yml and its folders) to ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO_ROOT / "copier.yml", dest / "copier.yml")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ruff_cache")
-    shutil.copytree(REPO_ROOT / "extensions", dest / "extensions", ignore=ignore)
-    shutil.copytree(REPO_ROOT / "template", dest / "template", ignore=ignore)
+    for folder in TEMPLATE_FOLDERS:
+        shutil.copytree(REPO_ROOT / folder, dest / folder, ignore=ignore)
     return dest
+
+
+def generate(template: Path, destination: Path, ref: str, **answers: Any) -> Path:
+    """Copy ``template`` at ``ref`` into ``destination`` and commit it, like a new user."""
+    copier.run_copy(
+        str(template),
+        destination,
+        data={**DEFAULT_ANSWERS, **answers},
+        vcs_ref=ref,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    commit_all(destination, f"generated at {ref}")
+    return destination
+
+
+def update(project: Path, **data: Any) -> None:
+    """`copier update --trust --defaults` to the latest tag, with optional new answers."""
+    copier.run_update(
+        project,
+        data=data or None,
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+    )
 
 
 def load_answers(project: Path) -> dict[str, Any]:

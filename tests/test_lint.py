@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO_ROOT
 
-PATHS = ["extensions", "llmops_fleet", "tests", "benchmarks"]
+PATHS = ["extensions", "llmops_fleet", "migrations", "tests", "benchmarks"]
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])

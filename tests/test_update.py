@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import copier
 import pytest
 
-from conftest import DEFAULT_ANSWERS, commit_all, copy_template_source, git, load_answers
+from conftest import commit_all, copy_template_source, generate, git, load_answers, update
 
 PROMPT = "use_cases/named_entity_recognition/flows/standard/extract_entities.jinja2"
 PROMPT_SOURCE = (
@@ -33,23 +32,7 @@ def template_v1_v2(tmp_path: Path) -> Path:
 
 
 def generate_v1(template: Path, destination: Path) -> Path:
-    copier.run_copy(
-        str(template),
-        destination,
-        data=DEFAULT_ANSWERS,
-        vcs_ref="v1.0.0",
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    commit_all(destination, "generated at v1")
-    return destination
-
-
-def update(project: Path) -> None:
-    copier.run_update(
-        project, defaults=True, overwrite=True, unsafe=True, quiet=True, skip_tasks=True
-    )
+    return generate(template, destination, "v1.0.0")
 
 
 def test_template_change_arrives_and_user_edits_survive(

@@ -1,0 +1,11 @@
+"""Errors and exit codes shared by the fleet commands."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # some project failed `check` or `update`
+EXIT_USAGE = 2  # bad arguments, project list or policy file (argparse uses 2 too)
+
+
+class FleetError(Exception):
+    """A problem with the fleet tool's own inputs; the CLI prints it and exits 2."""

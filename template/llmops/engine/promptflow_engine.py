@@ -1,0 +1,251 @@
+"""Managed by the LLMOps template. The prompt flow implementation of ``FlowEngine``.
+
+This is the only module that imports promptflow. Before the first import it makes
+prompt flow quiet and offline-safe, because its settings are read at import time:
+
+* its home (runs, connections database) is ``.llmops/pf-home`` of the project, so
+  projects do not share runs and nothing lands in tracked files;
+* ``pf.yaml`` in that home turns telemetry off and sets trace destination ``none``
+  (otherwise a local trace service may be left running);
+* ``pf_version_check.json`` is pre-seeded so no version check calls the package index;
+* ``APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED`` stops the Azure Monitor settings fetch;
+* local connections are encrypted with a key kept by ``keyring``; unless you chose a
+  backend yourself (``PYTHON_KEYRING_BACKEND``), the plaintext file backend from
+  keyrings.alt keeps it in ``.llmops/pf-home/keyring_pass.cfg`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from llmops.config import read_yaml
+from llmops.connections import ResolvedConnection
+from llmops.engine.base import COMPLETED, FAILED, FlowSignature, RunOutcome, RunRequest
+from llmops.errors import LLMOpsError
+from llmops.paths import pf_home, relative
+
+FLOW_FILE = "flow.dag.yaml"
+PF_CONFIG = "telemetry:\n  enabled: false\ntrace:\n  destination: none\n"
+VERSION_CHECK_FILE = "pf_version_check.json"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+MAX_NAME_ATTEMPTS = 20
+
+
+def prepare_environment(root: Path) -> Path:
+    """Set prompt flow's environment for this project; call before importing promptflow."""
+    own_home = pf_home(root)
+    home = Path(os.environ.setdefault("PF_HOME_DIRECTORY", str(own_home)))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "pf.yaml"
+    if home == own_home or not config.exists():
+        config.write_text(f"# Written by llmops.\n{PF_CONFIG}", encoding="utf-8")
+    _seed_version_check(home / VERSION_CHECK_FILE)
+    os.environ.setdefault("APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED", "true")
+    os.environ.setdefault("PF_LOGGING_LEVEL", "WARNING")
+    if "PYTHON_KEYRING_BACKEND" not in os.environ:
+        os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+        os.environ.setdefault("KEYRING_PROPERTY_FILE_PATH", str(home / "keyring_pass.cfg"))
+    return home
+
+
+def _seed_version_check(path: Path) -> None:
+    """Record a fresh version check so prompt flow does not query the package index."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        last = datetime.datetime.strptime(cached["last_check_time"], TIME_FORMAT)
+        if datetime.datetime.now() - last < datetime.timedelta(days=1):
+            return
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        version = metadata.version("promptflow-devkit")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    now = datetime.datetime.now().strftime(TIME_FORMAT)
+    seeded = {
+        "current_version": version,
+        "latest_version": version,
+        "last_check_time": now,
+        "last_hint_time": now,
+    }
+    path.write_text(json.dumps(seeded), encoding="utf-8")
+
+
+class PromptflowEngine:
+    """Runs DAG flows with a local ``PFClient``; state lives in the project's PF home."""
+
+    name = "promptflow"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._client: Any = None
+
+    def _pf(self) -> Any:
+        if self._client is None:
+            prepare_environment(self.root)
+            from promptflow.client import PFClient
+
+            self._client = PFClient()
+        return self._client
+
+    def describe(self, flow_dir: Path) -> FlowSignature:
+        """Read inputs, outputs and node connections from flow.dag.yaml (no promptflow import)."""
+        flow_file = flow_dir / FLOW_FILE
+        shown = relative(flow_file, self.root)
+        if not flow_file.is_file():
+            raise LLMOpsError(f"{shown}: not found (a flow folder needs a {FLOW_FILE})")
+        data = read_yaml(flow_file, shown)
+        if not isinstance(data, dict):
+            raise LLMOpsError(f"{shown}: expected a mapping with inputs, outputs and nodes")
+        inputs = data.get("inputs") or {}
+        outputs = data.get("outputs") or {}
+        if not isinstance(inputs, dict) or not isinstance(outputs, dict):
+            raise LLMOpsError(f"{shown}: 'inputs' and 'outputs' must be mappings")
+        return FlowSignature(
+            inputs={
+                name: isinstance(spec, dict) and "default" in spec for name, spec in inputs.items()
+            },
+            outputs=frozenset(outputs),
+            connections=frozenset(_node_connections(data)),
+        )
+
+    def ensure_connections(self, connections: list[ResolvedConnection]) -> None:
+        """Create or update local prompt flow connections (secrets stored encrypted)."""
+        if not connections:
+            return
+        pf = self._pf()
+        from promptflow.entities import AzureOpenAIConnection, OpenAIConnection
+
+        for conn in connections:
+            if conn.type == "azure_openai":
+                options = {"api_version": conn.api_version} if conn.api_version else {}
+                entity: Any = AzureOpenAIConnection(
+                    name=conn.name,
+                    api_key=conn.api_key,
+                    api_base=conn.api_base,
+                    api_type="azure",
+                    **options,
+                )
+            else:
+                entity = OpenAIConnection(
+                    name=conn.name, api_key=conn.api_key, base_url=conn.api_base or None
+                )
+            try:
+                pf.connections.create_or_update(entity)
+            except Exception as error:
+                raise LLMOpsError(
+                    f"could not store prompt flow connection '{conn.name}': {error}"
+                ) from None
+
+    def run(self, request: RunRequest) -> RunOutcome:
+        """Submit a batch run and wait; any failure becomes a ``Failed`` outcome."""
+        pf = self._pf()
+        from promptflow._sdk._errors import RunExistsError
+
+        name = request.name
+        for attempt in range(2, MAX_NAME_ATTEMPTS + 2):
+            try:
+                pf.run(
+                    flow=str(request.flow_dir),
+                    data=str(request.data),
+                    column_mapping=dict(request.column_mapping),
+                    run=request.base_run,
+                    name=name,
+                    stream=False,
+                )
+                break
+            except RunExistsError:
+                name = f"{request.name}_{attempt}"
+            except Exception as error:
+                return RunOutcome(run_name=name, status=FAILED, error=_first_line(error))
+        else:
+            return RunOutcome(run_name=name, status=FAILED, error="no free run name")
+        return self._outcome(name)
+
+    def _outcome(self, name: str) -> RunOutcome:
+        run = self._pf().runs.get(name)
+        counts = run.properties.get("system_metrics") or {}
+        done = int(counts.get("__pf__.lines.completed", 0))
+        failed = int(counts.get("__pf__.lines.failed", 0))
+        details: dict[str, Any] = {
+            "lines_completed": done,
+            "lines_failed": failed,
+            "log": relative(Path(run.properties.get("output_path", "")) / "logs.txt", self.root),
+        }
+        error = _run_error(run) if (run.status != COMPLETED or failed) else ""
+        status = run.status
+        if status == COMPLETED and failed and not done:
+            status = FAILED  # every line failed: nothing to evaluate
+        return RunOutcome(run_name=name, status=status, error=error, details=details)
+
+    def line_results(self, run_name: str) -> list[dict[str, Any]]:
+        """Inputs and outputs per line, from ``pf.get_details`` (all lines, not the first 100)."""
+        frame = self._pf().get_details(run_name, all_results=True)
+        results = []
+        for row in frame.to_dict(orient="records"):
+            inputs, outputs, line_number = {}, {}, None
+            for column, value in row.items():
+                section, _, key = str(column).partition(".")
+                if column == "inputs.line_number":
+                    line_number = _plain(value)
+                elif section == "inputs":
+                    inputs[key] = _plain(value)
+                elif section == "outputs":
+                    outputs[key] = _plain(value)
+            if line_number is None:
+                line_number = len(results)
+            results.append({"line_number": int(line_number), "inputs": inputs, "outputs": outputs})
+        return results
+
+    def metrics(self, run_name: str) -> dict[str, float]:
+        """Numeric metrics logged by the flow's aggregation node."""
+        values = self._pf().get_metrics(run_name)
+        return {
+            str(key): float(value)
+            for key, value in values.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+
+
+def _node_connections(flow: dict[str, Any]) -> set[str]:
+    """Connection names used by nodes and by node variants."""
+    names: set[str] = set()
+    for node in flow.get("nodes") or []:
+        if isinstance(node, dict) and isinstance(node.get("connection"), str):
+            names.add(node["connection"])
+    for variants in (flow.get("node_variants") or {}).values():
+        for variant in ((variants or {}).get("variants") or {}).values():
+            node = (variant or {}).get("node") or {}
+            if isinstance(node.get("connection"), str):
+                names.add(node["connection"])
+    return names
+
+
+def _run_error(run: Any) -> str:
+    """The run's error message (prompt flow keeps it in the run's ``error`` record)."""
+    try:
+        error = run._to_dict().get("error") or {}
+    except Exception:  # private API: an unreadable error must not hide the status
+        return f"run {run.status}"
+    message = error.get("message") if isinstance(error, dict) else str(error)
+    return _first_line(message or f"run {run.status}")
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python values; NaN (a failed line's missing output) -> None."""
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
