@@ -190,6 +190,20 @@ def environments_error(value: Any, branch_development: str, branch_main: str) ->
     return ""
 
 
+CRON_FIELD = re.compile(r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*")
+
+
+def cron_error(value: Any) -> str:
+    """Check a 5-field cron expression as Azure DevOps schedules accept it."""
+    fields = str(value or "").split()
+    if len(fields) != 5 or not all(CRON_FIELD.fullmatch(field) for field in fields):
+        return (
+            f"'{value}' is not a 5-field cron expression (minute hour day month weekday), "
+            "for example '0 6 * * 1' for Mondays at 06:00 UTC."
+        )
+    return ""
+
+
 class AnswerChecks(Extension):
     """Jinja filters that validate structured answers."""
 
@@ -200,3 +214,4 @@ class AnswerChecks(Extension):
         environment.filters["branch_name_error"] = branch_name_error
         environment.filters["connections_error"] = connections_error
         environment.filters["environments_error"] = environments_error
+        environment.filters["cron_error"] = cron_error

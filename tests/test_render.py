@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -42,6 +43,7 @@ MATRIX: dict[str, dict[str, Any]] = {
             {"name": "prod", "branch": "trunk"},
         ],
         "python_version": "3.10",
+        "update_check_cron": "30 2 * * 1-5",
     },
 }
 
@@ -60,6 +62,8 @@ EXPECTED_FILES = [
     "config/connections.yaml",
     "llmops/cli.py",
     ".azure-pipelines/pr-validation.yml",
+    ".azure-pipelines/template-update.yml",
+    "scripts/template-update.sh",
     "use_cases/named_entity_recognition/experiment.yaml",
     "use_cases/named_entity_recognition/experiment.pr.yaml",
     "use_cases/named_entity_recognition/sample-request.json",
@@ -242,3 +246,26 @@ def test_answers_round_trip(rendered, tmp_path: Path) -> None:
         }
 
     assert relative_files(again) == relative_files(project)
+
+
+def test_shell_scripts_pass_shellcheck_and_are_executable(rendered, tools_bin: Path) -> None:
+    _, project = rendered
+    scripts = sorted(project.rglob("*.sh"))
+    assert scripts, "the project lost its shell scripts"
+    for script in scripts:
+        assert os.access(script, os.X_OK), f"{script.name} is not executable"
+    result = subprocess.run(
+        [str(tools_bin / "shellcheck"), *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_update_schedule_follows_the_answers(rendered) -> None:
+    answers, project = rendered
+    pipeline = yaml.safe_load((project / ".azure-pipelines/template-update.yml").read_text())
+    schedule = pipeline["schedules"][0]
+    assert schedule["cron"] == answers.get("update_check_cron", "0 6 * * 1")
+    assert schedule["branches"]["include"] == [answers.get("branch_development", "development")]

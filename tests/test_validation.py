@@ -76,6 +76,11 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "2-8 lowercase",
     ),
     "no sample flow": ({"sample_flows": []}, "sample_flows", "at least one sample"),
+    "cron with six fields": (
+        {"update_check_cron": "0 0 6 * * 1"},
+        "update_check_cron",
+        "not a 5-field cron expression",
+    ),
 }
 
 

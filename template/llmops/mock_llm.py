@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmops.config import load_connections
+from llmops.connections import env_var_names
 from llmops.errors import LLMOpsError
 from llmops.paths import USE_CASES_DIR
 
@@ -97,9 +100,7 @@ def embed(text: str) -> list[float]:
 
 def _message_text(content: Any) -> str:
     if isinstance(content, list):  # content parts: [{"type": "text", "text": "..."}]
-        return "\n".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        )
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return "" if content is None else str(content)
 
 
@@ -172,9 +173,7 @@ class MockLLMServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(
-        self, port: int, fixtures: Sequence[Fixture], latency: float, quiet: bool
-    ) -> None:
+    def __init__(self, port: int, fixtures: Sequence[Fixture], latency: float, quiet: bool) -> None:
         super().__init__((HOST, port), _Handler)
         self.fixtures = list(fixtures)
         self.latency = latency
@@ -284,9 +283,7 @@ def start_in_background(
         thread.join(timeout=5)
 
 
-def serve_forever(
-    port: int = 8765, fixtures: Sequence[Fixture] = (), latency: float = 0.0
-) -> int:
+def serve_forever(port: int = 8765, fixtures: Sequence[Fixture] = (), latency: float = 0.0) -> int:
     """Serve in the foreground until Ctrl+C or SIGTERM; used by ``llmops mock-llm``."""
     import signal
 
@@ -310,3 +307,35 @@ def serve_forever(
         server.server_close()
         print(f"mock LLM stopped after {server.request_count} request(s)", flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def offline_connections(root: Path, echo: Callable[[str], None] = print) -> Iterator[str]:
+    """Start the mock and point every connection of the project at it for a ``with`` block.
+
+    Sets ``<NAME>_API_BASE`` and ``<NAME>_API_KEY`` exactly as a user would for a
+    real endpoint, and restores the previous values afterwards.
+    """
+    fixtures = load_fixtures(fixture_files(root))
+    specs = load_connections(root)
+    with start_in_background(fixtures=fixtures) as (server, base_url):
+        values = {}
+        for spec in specs:
+            base_var, key_var = env_var_names(spec.name)
+            values[base_var] = f"{base_url}/" if spec.type == "azure_openai" else f"{base_url}/v1"
+            values[key_var] = "mock-key"
+        echo(
+            f"[mock] local mock LLM on {base_url} ({len(fixtures)} fixtures) for "
+            f"connection(s) {', '.join(spec.name for spec in specs)}"
+        )
+        saved = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+        try:
+            yield base_url
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            echo(f"[mock] served {server.request_count} request(s)")

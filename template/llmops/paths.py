@@ -47,8 +47,7 @@ def resolve_use_case(root: Path, name: str | None) -> str:
         if len(available) == 1:
             return available[0]
         raise LLMOpsError(
-            f"this project has several use cases; pick one with --use-case "
-            f"({', '.join(available)})"
+            f"this project has several use cases; pick one with --use-case ({', '.join(available)})"
         )
     if name not in available:
         raise LLMOpsError(

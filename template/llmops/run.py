@@ -7,7 +7,7 @@ run is recorded and reported by name and the other datasets still run.
 
 from __future__ import annotations
 
-import datetime
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +24,7 @@ Echo = Callable[[str], None]
 
 def run_stamp() -> str:
     """UTC time stamp that makes run names unique and sortable."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d_%H%M%S")
+    return time.strftime("%Y%m%d_%H%M%S", time.gmtime())
 
 
 def submit(engine: FlowEngine, request: RunRequest) -> RunOutcome:

@@ -7,7 +7,7 @@ machine. The file holds run names and statuses only, never inputs or secrets.
 
 from __future__ import annotations
 
-import datetime
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -19,7 +19,7 @@ from llmops.paths import relative, run_record_file
 
 def now_utc() -> str:
     """ISO timestamp for records."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class StandardRun(BaseModel):

@@ -52,9 +52,7 @@ def read_columns(path: Path, shown: str) -> DataFile:
     return DataFile(shown, frozenset(columns), count)
 
 
-def validate_use_case(
-    root: Path, use_case: str, env: str | None, engine: FlowEngine
-) -> list[str]:
+def validate_use_case(root: Path, use_case: str, env: str | None, engine: FlowEngine) -> list[str]:
     """All problems of one use case, or an empty list when it is ready to run."""
     try:
         config = load_experiment(use_case_dir(root, use_case), env)
@@ -85,7 +83,7 @@ class _Checker:
             if standard is not None:
                 self._check_inputs(standard, dataset.mappings, f"{key}.mappings", "datasets")
             self._check_mappings(dataset.mappings, data, None, f"{key}.mappings", "datasets")
-        for index, evaluator in enumerate(self.config.evaluators):
+        for index in range(len(self.config.evaluators)):
             self._check_evaluator(index, standard)
         return self.problems
 

@@ -47,7 +47,7 @@ def prepare_environment(root: Path) -> Path:
         config.write_text(f"# Written by llmops.\n{PF_CONFIG}", encoding="utf-8")
     _seed_version_check(home / VERSION_CHECK_FILE)
     os.environ.setdefault("APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED", "true")
-    os.environ.setdefault("PF_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PF_LOGGING_LEVEL", "ERROR")  # llmops prints run status itself
     if "PYTHON_KEYRING_BACKEND" not in os.environ:
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
         os.environ.setdefault("KEYRING_PROPERTY_FILE_PATH", str(home / "keyring_pass.cfg"))

@@ -1,0 +1,185 @@
+"""Managed by the LLMOps template. The ``llmops`` command: wires the stages, nothing more.
+
+Exit status: 0 success; 1 a run failed (the others still ran and were recorded);
+2 a problem to fix in files or settings (printed as ``error: ...``, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from llmops import __version__
+from llmops.engine import get_engine
+from llmops.errors import LLMOpsError, ValidationFailed
+from llmops.evaluate import evaluate_use_case
+from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
+from llmops.paths import find_root, list_use_cases, resolve_use_case
+from llmops.report import write_report
+from llmops.run import run_use_case
+from llmops.state import RunRecord
+from llmops.validate import validate_use_case
+
+OK, RUN_FAILED, USER_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run one command, turn user errors into ``error:`` lines."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ValidationFailed as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return USER_ERROR
+    except LLMOpsError as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and their options."""
+    parser = argparse.ArgumentParser(
+        prog="llmops",
+        description="Validate, run, evaluate and report prompt flow experiments.",
+        epilog="Exit status: 0 ok, 1 a run failed, 2 a problem in files or settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"llmops {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    validate = add("validate", _validate, "check experiments, flows and data before any LLM call")
+    group = validate.add_mutually_exclusive_group()
+    group.add_argument("--use-case", help="use case to check (default: the only one)")
+    group.add_argument("--all", action="store_true", help="check every use case")
+    _add_env(validate)
+    for name, handler, help_text in (
+        ("run", _run, "run the standard flow over every dataset"),
+        ("evaluate", _evaluate, "run the evaluators against the recorded standard runs"),
+        ("report", _report, "write CSV files and report.html under reports/<use case>/"),
+        ("experiment", _experiment, "validate, run, evaluate and report in one go"),
+    ):
+        sub = add(name, handler, help_text)
+        sub.add_argument("--use-case", help="use case (default: the only one)")
+        _add_env(sub)
+        if name == "experiment":
+            sub.add_argument(
+                "--offline",
+                action="store_true",
+                help="point every connection at a local mock LLM started for this command",
+            )
+    add("use-cases", _use_cases, "print the use-case names, one per line")
+    mock = add("mock-llm", _mock_llm, "serve the OpenAI / Azure OpenAI mock on 127.0.0.1")
+    mock.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
+    mock.add_argument("--latency", type=float, default=0.0, help="seconds of delay per reply")
+    mock.add_argument(
+        "--fixtures",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="responses.jsonl files (default: use_cases/*/mock/responses.jsonl)",
+    )
+    return parser
+
+
+def _add_env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env",
+        help="environment whose experiment.<env>.yaml overlay applies (default: $ENV_NAME)",
+    )
+
+
+def _project(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """Project root, after loading its .env (variables already set win), and the env."""
+    root = find_root()
+    load_dotenv(root / ".env", override=False)
+    env = getattr(args, "env", None) or os.environ.get("ENV_NAME") or None
+    return root, env
+
+
+def _use_cases(args: argparse.Namespace) -> int:
+    root, _ = _project(args)
+    for name in list_use_cases(root):
+        print(name)
+    return OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    root, env = _project(args)
+    names = list_use_cases(root) if args.all else [resolve_use_case(root, args.use_case)]
+    engine = get_engine(root=root)
+    status = OK
+    for name in names:
+        problems = validate_use_case(root, name, env, engine)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if problems:
+            status = USER_ERROR
+        print(f"[validate] {name}: {'FAILED' if problems else 'ok'} (env {env or 'none'})")
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    root, env = _project(args)
+    use_case = resolve_use_case(root, args.use_case)
+    record = run_use_case(root, use_case, env, get_engine(root=root))
+    return _status(record)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    root, env = _project(args)
+    use_case = resolve_use_case(root, args.use_case)
+    record = evaluate_use_case(root, use_case, env, get_engine(root=root))
+    return _status(record)
+
+
+def _report(args: argparse.Namespace) -> int:
+    root, _ = _project(args)
+    use_case = resolve_use_case(root, args.use_case)
+    write_report(root, use_case, get_engine(root=root))
+    return OK
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    root, env = _project(args)
+    use_case = resolve_use_case(root, args.use_case)
+    engine = get_engine(root=root)
+    print(f"[experiment] {use_case} (env {env or 'none'}{', offline' if args.offline else ''})")
+    mock = offline_connections(root) if args.offline else contextlib.nullcontext()
+    with mock:
+        run_use_case(root, use_case, env, engine)
+        record = evaluate_use_case(root, use_case, env, engine)
+    write_report(root, use_case, engine)
+    return _status(record)
+
+
+def _mock_llm(args: argparse.Namespace) -> int:
+    paths = args.fixtures
+    if paths is None:
+        try:
+            paths = fixture_files(find_root())
+        except LLMOpsError:
+            paths = []  # outside a project: fallback replies only
+    return serve_forever(port=args.port, fixtures=load_fixtures(paths), latency=args.latency)
+
+
+def _status(record: RunRecord) -> int:
+    failed = record.failed
+    if failed:
+        print(f"error: {len(failed)} run(s) did not complete: {', '.join(failed)}", file=sys.stderr)
+        return RUN_FAILED
+    return OK
