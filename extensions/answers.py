@@ -22,7 +22,19 @@ DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,7}")
 BRANCH_PART = re.compile(r"[A-Za-z0-9._-]+")
 CONNECTION_TYPES = ("azure_openai", "openai")
-CONNECTION_KEYS = ("name", "type", "api_version", "deployment")
+CONNECTION_KEYS = (
+    "name",
+    "type",
+    "api_version",
+    "deployment",
+    "model",
+    "model_version",
+    "capacity",
+)
+LOCATION = re.compile(r"[a-z][a-z0-9]{2,30}")
+RESOURCE_PREFIX = re.compile(r"[a-z][a-z0-9]{1,9}")
+ADO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+MODEL_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 ENVIRONMENT_KEYS = ("name", "branch")
 
 
@@ -122,6 +134,27 @@ def _connection_error(index: int, item: dict[str, Any]) -> str:
             f"{where}: deployment '{deployment}' is not a model deployment name; use 1-64 "
             "letters, digits, '.', '_' or '-'."
         )
+    return _model_error(where, kind, item)
+
+
+def _model_error(where: str, kind: Any, item: dict[str, Any]) -> str:
+    """The optional Terraform model settings of an azure_openai connection."""
+    model_keys = [key for key in ("model", "model_version", "capacity") if key in item]
+    if model_keys and kind != "azure_openai":
+        return f"{where}: {', '.join(model_keys)} only apply to azure_openai connections."
+    if "model" in item and not DEPLOYMENT.fullmatch(str(item["model"])):
+        return f"{where}: model '{item['model']}' is not a model name like 'gpt-4o-mini'."
+    version = item.get("model_version")
+    if version is not None and not MODEL_VERSION.fullmatch(str(version)):
+        return f"{where}: model_version '{version}' is not a version like '2024-07-18'."
+    capacity = item.get("capacity")
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 1000
+    ):
+        return (
+            f"{where}: capacity '{capacity}' must be a whole number of thousands of tokens "
+            "per minute, 1-1000."
+        )
     return ""
 
 
@@ -204,6 +237,40 @@ def cron_error(value: Any) -> str:
     return ""
 
 
+def azure_location_error(value: Any) -> str:
+    """Check an Azure region name in its programmatic form."""
+    text = str(value or "")
+    if not LOCATION.fullmatch(text):
+        return (
+            f"'{text}' is not an Azure region name; use the programmatic form in lowercase "
+            "without spaces, for example 'westeurope' or 'eastus2'."
+        )
+    return ""
+
+
+def resource_prefix_error(value: Any) -> str:
+    """Check the stem every Azure resource name starts from."""
+    text = str(value or "")
+    if not RESOURCE_PREFIX.fullmatch(text):
+        return (
+            f"'{text}' does not fit: use 2-10 lowercase letters or digits, starting with a "
+            "letter, so that every resource name (storage accounts: 24 characters) still fits "
+            "once the type and environment are added."
+        )
+    return ""
+
+
+def ado_name_error(value: Any) -> str:
+    """Check an Azure DevOps service connection or variable group name prefix."""
+    text = str(value or "")
+    if not ADO_NAME.fullmatch(text):
+        return (
+            f"'{text}' is not a usable Azure DevOps name: use 1-63 letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit."
+        )
+    return ""
+
+
 class AnswerChecks(Extension):
     """Jinja filters that validate structured answers."""
 
@@ -215,3 +282,6 @@ class AnswerChecks(Extension):
         environment.filters["connections_error"] = connections_error
         environment.filters["environments_error"] = environments_error
         environment.filters["cron_error"] = cron_error
+        environment.filters["azure_location_error"] = azure_location_error
+        environment.filters["resource_prefix_error"] = resource_prefix_error
+        environment.filters["ado_name_error"] = ado_name_error

@@ -113,6 +113,43 @@ def test_connection_errors_name_the_problem(change: dict, fragment: str) -> None
     assert fragment in answers.connections_error([connection])
 
 
+def test_azure_openai_connection_accepts_terraform_model_settings() -> None:
+    connection = {**GOOD_CONNECTION, "model": "gpt-4o", "model_version": "2024-08-06"}
+    assert answers.connections_error([{**connection, "capacity": 30}]) == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"capacity": 0}, "1-1000"),
+        ({"capacity": "lots"}, "1-1000"),
+        ({"model_version": "2024 08"}, "not a version"),
+        ({"model": "gpt 4o"}, "not a model name"),
+    ],
+)
+def test_model_settings_errors_name_the_problem(change: dict, fragment: str) -> None:
+    assert fragment in answers.connections_error([{**GOOD_CONNECTION, **change}])
+
+
+def test_model_settings_only_apply_to_azure_openai() -> None:
+    openai = {"name": "oai", "type": "openai", "deployment": "gpt-4o-mini", "capacity": 10}
+    assert "only apply to azure_openai" in answers.connections_error([openai])
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad", "fragment"),
+    [
+        ("azure_location_error", "eastus2", "West Europe", "not an Azure region name"),
+        ("resource_prefix_error", "contoso", "contoso-ner", "2-10 lowercase"),
+        ("ado_name_error", "sc-contoso-ner", "-bad name", "not a usable Azure DevOps name"),
+        ("cron_error", "0 6 * * 1-5", "every monday", "5-field cron"),
+    ],
+)
+def test_single_value_checks(check: str, good: str, bad: str, fragment: str) -> None:
+    assert getattr(answers, check)(good) == ""
+    assert fragment in getattr(answers, check)(bad)
+
+
 def test_connection_names_must_differ_ignoring_case() -> None:
     error = answers.connections_error([GOOD_CONNECTION, {**GOOD_CONNECTION, "name": "AOAI"}])
     assert "repeats 'aoai'" in error
