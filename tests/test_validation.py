@@ -76,6 +76,34 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "2-8 lowercase",
     ),
     "no sample flow": ({"sample_flows": []}, "sample_flows", "at least one sample"),
+    "zero instances": ({"deploy_instance_count": 0}, "deploy_instance_count", "1-20 instances"),
+    "traffic above 100": (
+        {"deploy_new_traffic_percent": 101},
+        "deploy_new_traffic_percent",
+        "from 1 to 100",
+    ),
+    "not a VM size": (
+        {"deploy_aml_instance_type": "DS3"},
+        "deploy_aml_instance_type",
+        "Azure VM size name",
+    ),
+    "k8s compute name": (
+        {"deploy_targets": ["kubernetes"], "deploy_k8s_compute_name": "1compute"},
+        "deploy_k8s_compute_name",
+        "starting with a letter",
+    ),
+    "no deploy target": ({"deploy_targets": []}, "deploy_targets", "at least one"),
+    "bad region": ({"azure_location": "West Europe"}, "azure_location", "not an Azure region"),
+    "prefix too long": (
+        {"azure_resource_prefix": "contosoengineering"},
+        "azure_resource_prefix",
+        "2-10 lowercase",
+    ),
+    "state account name": (
+        {"tf_state_storage_account": "st-contoso"},
+        "tf_state_storage_account",
+        "lowercase letters and digits",
+    ),
     "cron with six fields": (
         {"update_check_cron": "0 0 6 * * 1"},
         "update_check_cron",
