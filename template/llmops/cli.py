@@ -121,6 +121,8 @@ def _use_cases(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     root, env = _project(args)
     names = list_use_cases(root) if args.all else [resolve_use_case(root, args.use_case)]
+    if not names:
+        resolve_use_case(root, None)  # raises: no use case in this project
     engine = get_engine(root=root)
     status = OK
     for name in names:

@@ -64,12 +64,12 @@ def resolve_connections(
                 f"(defined: {', '.join(by_name) or 'none'})"
             )
         base_var, key_var = env_var_names(name)
-        api_base = env.get(base_var, "").strip() or None
-        api_key = env.get(key_var, "").strip()
-        if not api_key:
-            missing.append(key_var)
+        api_base = _value(env, base_var)
+        api_key = _value(env, key_var) or ""
         if spec.type == "azure_openai" and not api_base:
             missing.append(base_var)
+        if not api_key:
+            missing.append(key_var)
         resolved.append(
             ResolvedConnection(
                 name=name,
@@ -87,3 +87,11 @@ def resolve_connections(
             "endpoint use `llmops experiment --offline`"
         )
     return resolved
+
+
+def _value(env: Mapping[str, str], name: str) -> str | None:
+    """A set, non-empty value; ``$(NAME)`` is an undefined Azure Pipelines macro, so unset."""
+    value = env.get(name, "").strip()
+    if not value or value == f"$({name})":
+        return None
+    return value

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmops.config import load_connections, load_experiment
+from llmops.config import (
+    Evaluator,
+    EvaluatorDataset,
+    ExperimentConfig,
+    load_connections,
+    load_experiment,
+)
 from llmops.connections import resolve_connections
-from llmops.engine.base import SKIPPED, FlowEngine, RunRequest
+from llmops.engine.base import COMPLETED, SKIPPED, FlowEngine, RunRequest
 from llmops.errors import LLMOpsError, ValidationFailed
 from llmops.paths import use_case_dir
 from llmops.run import Echo, outcome_line, run_stamp, submit
@@ -45,55 +51,66 @@ def evaluate_use_case(
     record.evaluation_runs = []
     for evaluator in config.evaluators:
         for item in evaluator.datasets:
-            dataset = config.dataset(item.name)
-            base = record.standard_run(item.name)
             name = f"{config.name}_{evaluator.name}_{item.name}_{stamp}"
-            if dataset is None or base is None or base.status != "Completed":
-                reason = f"standard run for dataset '{item.name}' " + (
-                    "is missing" if base is None else f"is {base.status} ({base.run_name})"
-                )
-                echo(f"[evaluate] {name}: {SKIPPED}: {reason}")
-                record.evaluation_runs.append(
-                    EvaluationRun(
-                        evaluator=evaluator.name,
-                        dataset=item.name,
-                        base_run=base.run_name if base else "",
-                        run_name=name,
-                        status=SKIPPED,
-                        error=reason,
-                    )
-                )
-                continue
-            request = RunRequest(
-                flow_dir=config.path(evaluator.flow),
-                data=config.path(dataset.source),
-                column_mapping=dict(item.mappings),
-                name=name,
-                base_run=base.run_name,
-            )
-            echo(f"[evaluate] {name}: flow {evaluator.flow} on run {base.run_name}")
-            outcome = submit(engine, request)
-            echo(outcome_line("evaluate", outcome))
             record.evaluation_runs.append(
-                EvaluationRun(
-                    evaluator=evaluator.name,
-                    dataset=item.name,
-                    base_run=base.run_name,
-                    run_name=outcome.run_name,
-                    status=outcome.status,
-                    error=outcome.error,
-                )
+                _evaluate_one(config, record, evaluator, item, name, engine, echo)
             )
     save_record(root, record)
     return record
+
+
+def _evaluate_one(
+    config: ExperimentConfig,
+    record: RunRecord,
+    evaluator: Evaluator,
+    item: EvaluatorDataset,
+    name: str,
+    engine: FlowEngine,
+    echo: Echo,
+) -> EvaluationRun:
+    """One evaluation run, or a Skipped entry when its standard run did not complete."""
+    dataset = config.dataset(item.name)
+    base = record.standard_run(item.name)
+    if dataset is None or base is None or base.status != COMPLETED:
+        reason = f"standard run for dataset '{item.name}' " + (
+            "is missing" if base is None else f"is {base.status} ({base.run_name})"
+        )
+        echo(f"[evaluate] {name}: {SKIPPED}: {reason}")
+        return EvaluationRun(
+            evaluator=evaluator.name,
+            dataset=item.name,
+            base_run=base.run_name if base else "",
+            run_name=name,
+            status=SKIPPED,
+            error=reason,
+        )
+    request = RunRequest(
+        flow_dir=config.path(evaluator.flow),
+        data=config.path(dataset.source),
+        column_mapping=dict(item.mappings),
+        name=name,
+        base_run=base.run_name,
+    )
+    echo(f"[evaluate] {name}: flow {evaluator.flow} on run {base.run_name}")
+    outcome = submit(engine, request)
+    echo(outcome_line("evaluate", outcome))
+    return EvaluationRun(
+        evaluator=evaluator.name,
+        dataset=item.name,
+        base_run=base.run_name,
+        run_name=outcome.run_name,
+        status=outcome.status,
+        error=outcome.error,
+    )
 
 
 def _same_env(record: RunRecord, env: str | None) -> str | None:
     """Evaluate with the environment the runs were made with (datasets differ per env)."""
     if env is None or env == record.env:
         return record.env
+    made_with = f"--env {record.env}" if record.env else "no --env (and ENV_NAME unset)"
     raise LLMOpsError(
-        f"the recorded runs of '{record.use_case}' used env '{record.env or 'none'}' but this "
-        f"command uses '{env}': pass --env {record.env or '<nothing>'} or run "
+        f"the recorded runs of '{record.use_case}' were made with {made_with} but this command "
+        f"uses env '{env}': use the same env, or run "
         f"`llmops run --use-case {record.use_case} --env {env}` first"
     )

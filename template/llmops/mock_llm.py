@@ -324,6 +324,8 @@ def offline_connections(root: Path, echo: Callable[[str], None] = print) -> Iter
             base_var, key_var = env_var_names(spec.name)
             values[base_var] = f"{base_url}/" if spec.type == "azure_openai" else f"{base_url}/v1"
             values[key_var] = "mock-key"
+        for proxy_var in ("NO_PROXY", "no_proxy"):  # a CI proxy must not intercept loopback
+            values[proxy_var] = ",".join(filter(None, [os.environ.get(proxy_var), HOST]))
         echo(
             f"[mock] local mock LLM on {base_url} ({len(fixtures)} fixtures) for "
             f"connection(s) {', '.join(spec.name for spec in specs)}"

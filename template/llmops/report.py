@@ -25,6 +25,7 @@ from llmops.state import RunRecord, load_record
 
 METRIC_COLUMNS = ("evaluator", "dataset", "run", "metric", "value")
 HTML_LINE_LIMIT = 1000
+LABEL_CHARS = 46
 T = TypeVar("T")
 
 
@@ -54,6 +55,8 @@ def write_report(root: Path, use_case: str, engine: FlowEngine, echo: Echo = pri
     record = load_record(root, use_case)
     out = reports_dir(root, use_case)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.glob("outputs_*.csv"), out / "metrics.csv", out / "report.html"]:
+        stale.unlink(missing_ok=True)  # files of an earlier report with other datasets
     metrics = collect_metrics(record, engine)
     tables = collect_lines(record, engine)
     paths = []
@@ -159,9 +162,11 @@ def bar_chart_svg(metrics: list[MetricRow]) -> str:
     for index, row in enumerate(metrics):
         y = 5 + index * row_height
         width = max(0.0, row.value) / top * bar_width
-        label = _esc(f"{row.evaluator} / {row.dataset} / {row.metric}")
+        label = f"{row.evaluator} / {row.dataset} / {row.metric}"
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "\u2026"
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">{label}</text>'
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">'
+            f"<title>{_esc(label)}</title>{_esc(short)}</text>"
             f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="18" class="track"/>'
             f'<rect x="{label_width}" y="{y + 3}" width="{width:.1f}" height="18" class="bar"/>'
             f'<text x="{label_width + bar_width + 6}" y="{y + 17}">{row.value:.4g}</text>'

@@ -76,6 +76,17 @@ class _Checker:
 
     def check(self) -> list[str]:
         self._check_connections()
+        for top, items in (
+            ("datasets", self.config.datasets),
+            ("evaluators", self.config.evaluators),
+        ):
+            names = [item.name for item in items]
+            for index, name in enumerate(names):
+                if name in names[:index]:
+                    self.problems.append(
+                        f"{self.where(top)}: {top}[{index}].name: '{name}' is used twice "
+                        "(names must be unique; they become run names)"
+                    )
         standard = self._flow(self.config.flow, f"{self.where('flow')}: flow")
         for index, dataset in enumerate(self.config.datasets):
             key = f"datasets[{index}]"

@@ -24,6 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from llmops.config import read_yaml
 from llmops.connections import ResolvedConnection
 from llmops.engine.base import COMPLETED, FAILED, FlowSignature, RunOutcome, RunRequest
@@ -31,7 +33,6 @@ from llmops.errors import LLMOpsError
 from llmops.paths import pf_home, relative
 
 FLOW_FILE = "flow.dag.yaml"
-PF_CONFIG = "telemetry:\n  enabled: false\ntrace:\n  destination: none\n"
 VERSION_CHECK_FILE = "pf_version_check.json"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 MAX_NAME_ATTEMPTS = 20
@@ -39,12 +40,9 @@ MAX_NAME_ATTEMPTS = 20
 
 def prepare_environment(root: Path) -> Path:
     """Set prompt flow's environment for this project; call before importing promptflow."""
-    own_home = pf_home(root)
-    home = Path(os.environ.setdefault("PF_HOME_DIRECTORY", str(own_home)))
+    home = Path(os.environ.setdefault("PF_HOME_DIRECTORY", str(pf_home(root))))
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "pf.yaml"
-    if home == own_home or not config.exists():
-        config.write_text(f"# Written by llmops.\n{PF_CONFIG}", encoding="utf-8")
+    _quiet_config(home / "pf.yaml")
     _seed_version_check(home / VERSION_CHECK_FILE)
     os.environ.setdefault("APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED", "true")
     os.environ.setdefault("PF_LOGGING_LEVEL", "ERROR")  # llmops prints run status itself
@@ -52,6 +50,22 @@ def prepare_environment(root: Path) -> Path:
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
         os.environ.setdefault("KEYRING_PROPERTY_FILE_PATH", str(home / "keyring_pass.cfg"))
     return home
+
+
+def _quiet_config(path: Path) -> None:
+    """Turn telemetry and the trace service off in the home's pf.yaml, keeping other keys."""
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    if not isinstance(config, dict):
+        config = {}
+    quiet = dict(config)
+    for key, values in {"telemetry": {"enabled": False}, "trace": {"destination": "none"}}.items():
+        section = config.get(key)
+        quiet[key] = {**(section if isinstance(section, dict) else {}), **values}
+    if quiet != config:
+        path.write_text(yaml.safe_dump(quiet, sort_keys=False), encoding="utf-8")
 
 
 def _seed_version_check(path: Path) -> None:

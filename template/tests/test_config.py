@@ -1,0 +1,72 @@
+"""Managed by the LLMOps template. experiment.yaml loading: overlays and readable errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+from llmops.config import load_connections, load_experiment
+from llmops.errors import LLMOpsError
+
+
+def case(root: Path) -> Path:
+    return root / "use_cases" / "demo"
+
+
+def test_overlay_replaces_top_level_keys(project: Path) -> None:
+    config = load_experiment(case(project), "pr")
+    assert [dataset.name for dataset in config.datasets] == ["small"]
+    assert config.evaluators == []
+    assert config.connections == ["aoai"]  # not in the overlay: kept from experiment.yaml
+    assert config.source_file("datasets").name == "experiment.pr.yaml"
+    assert config.source_file("connections").name == "experiment.yaml"
+
+
+def test_without_env_or_overlay_the_base_file_applies(project: Path) -> None:
+    assert [d.name for d in load_experiment(case(project), None).datasets] == ["train", "extra"]
+    assert [d.name for d in load_experiment(case(project), "dev").datasets] == ["train", "extra"]
+
+
+@pytest.mark.parametrize("key", ["name", "flow"])
+def test_overlay_may_not_set_name_or_flow(project: Path, key: str) -> None:
+    write(case(project) / "experiment.pr.yaml", f"{key}: other\n")
+    with pytest.raises(LLMOpsError) as caught:
+        load_experiment(case(project), "pr")
+    assert "use_cases/demo/experiment.pr.yaml" in str(caught.value)
+    assert key in str(caught.value)
+
+
+def test_unknown_key_suggests_the_closest_one(project: Path) -> None:
+    text = (
+        (case(project) / "experiment.yaml").read_text().replace("    mappings:", "    mapings:", 1)
+    )
+    write(case(project) / "experiment.yaml", text)
+    with pytest.raises(LLMOpsError) as caught:
+        load_experiment(case(project), None)
+    message = str(caught.value)
+    assert "use_cases/demo/experiment.yaml: datasets[0].mapings: unknown key" in message
+    assert "did you mean 'mappings'?" in message
+
+
+def test_error_names_the_overlay_when_the_key_came_from_it(project: Path) -> None:
+    write(case(project) / "experiment.pr.yaml", "datasets: []\n")
+    with pytest.raises(LLMOpsError) as caught:
+        load_experiment(case(project), "pr")
+    assert str(caught.value).startswith("use_cases/demo/experiment.pr.yaml: datasets:")
+
+
+def test_yaml_syntax_error_names_file_and_line(project: Path) -> None:
+    write(case(project) / "experiment.yaml", "name: demo\ndatasets:\n  - name: [unclosed\n")
+    with pytest.raises(LLMOpsError, match=r"use_cases/demo/experiment\.yaml:\d+: invalid YAML"):
+        load_experiment(case(project), None)
+
+
+def test_connections_file_rejects_unknown_type(project: Path) -> None:
+    write(project / "config" / "connections.yaml", "connections:\n  - {name: x, type: azure}\n")
+    with pytest.raises(LLMOpsError) as caught:
+        load_connections(project)
+    message = str(caught.value)
+    assert "config/connections.yaml: connections[0].type:" in message
+    assert "config/connections.yaml: connections[0].deployment: required key is missing" in message

@@ -1,0 +1,159 @@
+"""Managed by the LLMOps template. The local mock speaks enough OpenAI for prompt flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmops.errors import LLMOpsError
+from llmops.mock_llm import (
+    EMBEDDING_DIMENSION,
+    Fixture,
+    fallback_reply,
+    load_fixtures,
+    offline_connections,
+    start_in_background,
+)
+
+FIXTURES = [Fixture(match="Maria Garcia met", reply="Maria Garcia, Tom Lee")]
+KEY = {"api-key": "mock-key"}
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore *_PROXY vars
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with start_in_background(fixtures=FIXTURES) as (_server, url):
+        yield url
+
+
+def call(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={**(headers or {})}, method="POST")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with NO_PROXY.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def chat(text: str) -> dict[str, Any]:
+    return {
+        "messages": [{"role": "system", "content": "Extract."}, {"role": "user", "content": text}]
+    }
+
+
+def test_azure_route_answers_from_a_fixture(base_url: str) -> None:
+    url = f"{base_url}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
+    status, body = call(url, chat("Entity type: person\nText: Maria Garcia met Tom Lee."), KEY)
+    assert status == 200
+    assert body["object"] == "chat.completion"
+    assert body["model"] == "gpt-4o-mini"
+    assert body["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "Maria Garcia, Tom Lee",
+    }
+    assert body["choices"][0]["finish_reason"] == "stop"
+    assert body["usage"]["total_tokens"] == (
+        body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"]
+    )
+
+
+def test_openai_route_uses_the_fallback_rule(base_url: str) -> None:
+    status, body = call(
+        f"{base_url}/v1/chat/completions",
+        {"model": "gpt-4o-mini", **chat("Text: Ana Souza visited New York with Kenji.")},
+        {"Authorization": "Bearer mock-key"},
+    )
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "Ana Souza, New York"
+
+
+def test_requests_without_a_key_are_rejected(base_url: str) -> None:
+    status, body = call(f"{base_url}/v1/chat/completions", chat("hi"))
+    assert status == 401
+    assert "api-key" in body["error"]["message"]
+
+
+def test_bad_json_is_a_400(base_url: str) -> None:
+    status, body = call(f"{base_url}/chat/completions", b"{not json", KEY)
+    assert status == 400
+    assert body["error"]["message"].startswith("bad request")
+
+
+def test_embeddings_are_deterministic_small_vectors(base_url: str) -> None:
+    azure = f"{base_url}/openai/deployments/emb/embeddings?api-version=2024-10-21"
+    _, first = call(azure, {"input": ["alpha", "beta"]}, KEY)
+    _, again = call(f"{base_url}/v1/embeddings", {"model": "emb", "input": "alpha"}, KEY)
+    vectors = [item["embedding"] for item in first["data"]]
+    assert [len(vector) for vector in vectors] == [EMBEDDING_DIMENSION] * 2
+    assert vectors[0] != vectors[1]
+    assert again["data"][0]["embedding"] == vectors[0]
+
+
+def test_health_and_unknown_routes(base_url: str) -> None:
+    with NO_PROXY.open(f"{base_url}/health", timeout=10) as response:
+        assert json.loads(response.read())["status"] == "ok"
+    status, _ = call(f"{base_url}/v1/completions/nope", chat("x"), KEY)
+    assert status == 404
+
+
+def test_server_listens_on_loopback_only(base_url: str) -> None:
+    assert base_url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reply"),
+    [
+        ("Entity type: person\nText: Maria Garcia met Tom Lee in Berlin.", "Maria Garcia, Tom Lee"),
+        ("Entity Type: job title\nText: the nurse helped the chef.", "None"),
+        (
+            "No marker: Grace Hopper and Alan Turing, Grace Hopper again.",
+            "Grace Hopper, Alan Turing",
+        ),
+    ],
+)
+def test_fallback_rule(prompt: str, reply: str) -> None:
+    assert fallback_reply(prompt) == reply
+
+
+def test_bad_fixture_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "responses.jsonl"
+    path.write_text('{"match": "a", "reply": "b"}\n{"match": "only"}\n', encoding="utf-8")
+    with pytest.raises(LLMOpsError, match=r"responses\.jsonl:2:"):
+        load_fixtures([path])
+
+
+def test_the_openai_sdk_can_talk_to_it(base_url: str) -> None:
+    openai = pytest.importorskip("openai")
+    httpx = pytest.importorskip("httpx")
+    client = openai.AzureOpenAI(
+        azure_endpoint=f"{base_url}/",
+        api_key="mock-key",
+        api_version="2024-10-21",
+        http_client=httpx.Client(trust_env=False),
+    )
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Text: Maria Garcia met Tom"}]
+    )
+    assert completion.choices[0].message.content == "Maria Garcia, Tom Lee"
+
+
+def test_offline_connections_use_the_ordinary_variables(project: Path) -> None:
+    with offline_connections(project, echo=lambda _line: None) as base_url:
+        assert os.environ["AOAI_API_BASE"] == f"{base_url}/"
+        assert os.environ["OAI_API_BASE"] == f"{base_url}/v1"
+        assert os.environ["AOAI_API_KEY"] == os.environ["OAI_API_KEY"] == "mock-key"
+        url = f"{os.environ['OAI_API_BASE']}/chat/completions"
+        headers = {"Authorization": f"Bearer {os.environ['OAI_API_KEY']}"}
+        _, body = call(url, chat("Text: Maria Garcia met Tom Lee."), headers)
+        assert body["choices"][0]["message"]["content"] == "Maria Garcia, Tom Lee"
+    assert "AOAI_API_BASE" not in os.environ
+    assert "OAI_API_KEY" not in os.environ
