@@ -30,7 +30,8 @@ def sh(*command: str, cwd: Path, env: dict[str, str]) -> None:
 def make_template(work: Path, env: dict[str, str]) -> Path:
     source = work / "template-src"
     source.mkdir()
-    shutil.copy2(ROOT / "copier.yml", source / "copier.yml")
+    for name in ("copier.yml", "ownership.yml"):
+        shutil.copy2(ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("extensions", "migrations", "template"):
         shutil.copytree(ROOT / folder, source / folder, ignore=ignore)

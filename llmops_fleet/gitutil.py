@@ -12,9 +12,7 @@ class GitError(RuntimeError):
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
     """Run ``git args`` in ``cwd`` and return stdout; raise GitError on failure."""
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {result.returncode}"
@@ -61,3 +59,14 @@ def branch_exists(repo: Path, branch: str) -> bool:
         check=False,
     )
     return result.returncode == 0
+
+
+def remote_branches(repo: Path, branch: str) -> list[str]:
+    """Remote-tracking copies of ``branch`` (e.g. ``origin/<branch>``) in a clone."""
+    refs = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes").split()
+    prefix = "refs/remotes/"
+    return [
+        ref.removeprefix(prefix)
+        for ref in refs
+        if ref.endswith(f"/{branch}") and "/" not in ref.removeprefix(prefix)[: -len(branch) - 1]
+    ]

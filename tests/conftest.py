@@ -15,8 +15,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ANSWERS: dict[str, Any] = {"project_name": "Contoso NER"}
-# What a template release consists of, besides copier.yml.
+# What a template release consists of.
 TEMPLATE_FOLDERS = ("extensions", "migrations", "template")
+TEMPLATE_FILES = ("copier.yml", "ownership.yml")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,7 +67,8 @@ def commit_all(path: Path, message: str, tag: str | None = None) -> None:
 def copy_template_source(dest: Path) -> Path:
     """Copy this repository's template (copier.yml and its folders) to ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO_ROOT / "copier.yml", dest / "copier.yml")
+    for name in TEMPLATE_FILES:
+        shutil.copy2(REPO_ROOT / name, dest / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ruff_cache")
     for folder in TEMPLATE_FOLDERS:
         shutil.copytree(REPO_ROOT / folder, dest / folder, ignore=ignore)

@@ -49,11 +49,12 @@ def default_project(copie_session) -> Path:
 
 
 def test_template_owned_files_say_so_on_top(default_project: Path) -> None:
-    scaffold = tuple(ownership()["scaffold_once"])
+    classes = ownership()
+    user_owned = tuple(classes["scaffold_once"] + classes["user_config"])
     unmarked = []
     for path in sorted(default_project.rglob("*")):
         relative = path.relative_to(default_project).as_posix()
-        if not path.is_file() or relative.startswith(scaffold):
+        if not path.is_file() or relative.startswith(user_owned):
             continue
         if path.suffix in NO_MARKER_SUFFIXES or path.name in NO_MARKER_NAMES:
             continue
