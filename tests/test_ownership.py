@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ def test_docs_name_every_owner_pattern() -> None:
             assert f"`{pattern}" in page, f"docs/ownership.md does not mention {pattern}"
 
 
+def owned_by(relative: str, pattern: str) -> bool:
+    """Folder patterns end with '/'; others are globs (as in ownership.yml)."""
+    return relative.startswith(pattern) if pattern.endswith("/") else fnmatch(relative, pattern)
+
+
 @pytest.fixture(scope="module")
 def default_project(copie_session) -> Path:
     result = copie_session.copy(extra_answers={"project_name": "Contoso NER"})
@@ -50,11 +56,11 @@ def default_project(copie_session) -> Path:
 
 def test_template_owned_files_say_so_on_top(default_project: Path) -> None:
     classes = ownership()
-    user_owned = tuple(classes["scaffold_once"] + classes["user_config"])
+    user_owned = classes["scaffold_once"] + classes["user_config"]
     unmarked = []
     for path in sorted(default_project.rglob("*")):
         relative = path.relative_to(default_project).as_posix()
-        if not path.is_file() or relative.startswith(user_owned):
+        if not path.is_file() or any(owned_by(relative, p) for p in user_owned):
             continue
         if path.suffix in NO_MARKER_SUFFIXES or path.name in NO_MARKER_NAMES:
             continue
