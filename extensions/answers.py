@@ -271,6 +271,34 @@ def ado_name_error(value: Any) -> str:
     return ""
 
 
+EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
+ADO_GROUP = re.compile(r"\[[^\]]+\]\\[^,]+")
+PLACEHOLDER_DOMAINS = (
+    "example.com",
+    "example.org",
+    "contoso.com",
+    "yourdomain.com",
+    "youremail.com",
+    "domain.com",
+)
+
+
+def approval_notify_error(value: Any) -> str:
+    """Check the manual-validation notify list: real addresses or groups, no placeholders."""
+    entries = [entry.strip() for entry in str(value or "").split(",") if entry.strip()]
+    if not entries:
+        return "Name at least one email address or [Project]\\Group to notify."
+    for entry in entries:
+        if not (EMAIL.fullmatch(entry) or ADO_GROUP.fullmatch(entry)):
+            return (
+                f"'{entry}' is neither an email address nor an Azure DevOps group like "
+                "[MyProject]\\Release Approvers."
+            )
+        if entry.lower().endswith(PLACEHOLDER_DOMAINS):
+            return f"'{entry}' looks like a placeholder; name the people who really approve."
+    return ""
+
+
 class AnswerChecks(Extension):
     """Jinja filters that validate structured answers."""
 
@@ -285,3 +313,4 @@ class AnswerChecks(Extension):
         environment.filters["azure_location_error"] = azure_location_error
         environment.filters["resource_prefix_error"] = resource_prefix_error
         environment.filters["ado_name_error"] = ado_name_error
+        environment.filters["approval_notify_error"] = approval_notify_error

@@ -150,6 +150,26 @@ def test_single_value_checks(check: str, good: str, bad: str, fragment: str) -> 
     assert fragment in getattr(answers, check)(bad)
 
 
+@pytest.mark.parametrize(
+    "value", ["ana@fabrikam.io", "ana@fabrikam.io, [LLM Platform]\\Release Approvers"]
+)
+def test_approval_notify_accepts_people_and_groups(value: str) -> None:
+    assert answers.approval_notify_error(value) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("", "at least one"),
+        ("replace@youremail.com", "placeholder"),
+        ("approvers", "neither an email address"),
+        ("ana@contoso.com", "placeholder"),
+    ],
+)
+def test_approval_notify_rejects_placeholders(value: str, fragment: str) -> None:
+    assert fragment in answers.approval_notify_error(value)
+
+
 def test_connection_names_must_differ_ignoring_case() -> None:
     error = answers.connections_error([GOOD_CONNECTION, {**GOOD_CONNECTION, "name": "AOAI"}])
     assert "repeats 'aoai'" in error

@@ -104,6 +104,20 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "tf_state_storage_account",
         "lowercase letters and digits",
     ),
+    "placeholder approver": (
+        {"approval_manual_validation": True, "approval_notify": "replace@youremail.com"},
+        "approval_notify",
+        "placeholder",
+    ),
+    "approval timeout": (
+        {
+            "approval_manual_validation": True,
+            "approval_notify": "ana@fabrikam.io",
+            "approval_timeout_minutes": 0,
+        },
+        "approval_timeout_minutes",
+        "1-43200",
+    ),
     "cron with six fields": (
         {"update_check_cron": "0 0 6 * * 1"},
         "update_check_cron",
