@@ -69,7 +69,7 @@ output "openai_endpoint" {
 
 output "openai_deployments" {
   description = "Model and version of each Azure OpenAI deployment, by deployment name."
-  value       = local.openai_enabled ? module.openai[0].deployments : {}
+  value       = try(module.openai[0].deployments, {})
 }
 
 output "openai_secret_names" {

@@ -32,11 +32,12 @@ resource "azurerm_machine_learning_workspace" "this" {
   public_network_access_enabled = true
   storage_account_access_type   = var.storage_identity_access ? "Identity" : "AccessKey"
   v1_legacy_mode_enabled        = false
+  sku_name                      = "Basic"
+  tags                          = var.tags
+
   # Not a high-business-impact workspace. HBI data needs private storage and a new
   # workspace (the flag is fixed at creation).
   high_business_impact = false
-  sku_name                      = "Basic"
-  tags                          = var.tags
 
   identity {
     type = "SystemAssigned"

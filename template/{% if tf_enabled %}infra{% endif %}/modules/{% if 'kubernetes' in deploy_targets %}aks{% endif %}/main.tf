@@ -17,6 +17,16 @@ terraform {
 
 locals {
   tls_enabled = var.tls_certificate_name != ""
+  # A custom default instance type gets modest requests and limits; tune them on
+  # the compute in Azure ML studio (defaultinstancetype is the extension's own).
+  instance_types = var.instance_type == "defaultinstancetype" ? {} : {
+    (var.instance_type) = {
+      resources = {
+        requests = { cpu = "500m", memory = "2Gi" }
+        limits   = { cpu = "2", memory = "4Gi" }
+      }
+    }
+  }
 }
 
 resource "azurerm_kubernetes_cluster" "this" {
@@ -137,7 +147,9 @@ resource "azapi_resource" "compute" {
       resourceId  = azurerm_kubernetes_cluster.this.id
       description = "AKS cluster for Azure ML Kubernetes online endpoints"
       properties = {
-        namespace = "default"
+        namespace           = "default"
+        defaultInstanceType = var.instance_type
+        instanceTypes       = local.instance_types
       }
     }
   }

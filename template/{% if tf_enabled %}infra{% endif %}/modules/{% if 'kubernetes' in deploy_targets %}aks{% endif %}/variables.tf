@@ -60,6 +60,11 @@ variable "compute_name" {
   type        = string
 }
 
+variable "instance_type" {
+  description = "Default instance type of the compute; defaultinstancetype is the one the extension creates."
+  type        = string
+}
+
 variable "key_vault_id" {
   description = "Key vault holding the optional TLS certificate."
   type        = string

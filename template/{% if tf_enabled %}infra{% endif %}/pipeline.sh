@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Managed by the LLMOps template: `copier update` rewrites this file.
+#
+# Terraform steps of .azure-pipelines/infra.yml, kept in one script so they can be
+# linted and tried locally.
+#   infra/pipeline.sh install              install the pinned Terraform on the agent
+#   infra/pipeline.sh plan <environment>   init, fmt check, validate, plan -> tfplan
+#   infra/pipeline.sh apply <environment>  init with the plan's lock file, apply tfplan
+# plan and apply run inside AzureCLI@2 with a workload identity federation service
+# connection (AZURESUBSCRIPTION_* variables) and SYSTEM_ACCESSTOKEN mapped into the
+# step. Terraform and its providers then request fresh federated tokens themselves
+# (a plain idToken expires after 10 minutes, shorter than many applies), and
+# credentials reach Terraform as environment variables, never as arguments.
+set -euo pipefail
+
+readonly TERRAFORM_VERSION="1.15.5"
+
+cd "$(dirname "$0")"
+
+install_terraform() {
+  local dir="${AGENT_TOOLSDIRECTORY:-$HOME/.cache}/terraform/$TERRAFORM_VERSION"
+  if [[ ! -x "$dir/terraform" ]]; then
+    local tmp base="https://releases.hashicorp.com/terraform/$TERRAFORM_VERSION"
+    local zip="terraform_${TERRAFORM_VERSION}_linux_amd64.zip"
+    tmp=$(mktemp -d)
+    curl --fail --silent --show-error --location --output "$tmp/$zip" "$base/$zip"
+    curl --fail --silent --show-error --location \
+      --output "$tmp/SHA256SUMS" "$base/terraform_${TERRAFORM_VERSION}_SHA256SUMS"
+    (cd "$tmp" && grep " $zip\$" SHA256SUMS | sha256sum --check --status)
+    mkdir -p "$dir"
+    unzip -o -q "$tmp/$zip" terraform -d "$dir"
+    rm -rf "$tmp"
+  fi
+  echo "##vso[task.prependpath]$dir"
+  "$dir/terraform" version
+}
+
+authenticate() {
+  : "${AZURESUBSCRIPTION_SERVICE_CONNECTION_ID:?run inside AzureCLI@2 with a workload identity federation service connection}"
+  : "${SYSTEM_ACCESSTOKEN:?map SYSTEM_ACCESSTOKEN: \$(System.AccessToken) into the step}"
+  : "${SYSTEM_OIDCREQUESTURI:?run inside an Azure Pipelines job}"
+  export ARM_USE_OIDC=true
+  export ARM_CLIENT_ID="${AZURESUBSCRIPTION_CLIENT_ID:-${servicePrincipalId:-}}"
+  export ARM_TENANT_ID="${AZURESUBSCRIPTION_TENANT_ID:-${tenantId:-}}"
+  export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"
+  # The same, under the name older azapi and backend versions read.
+  export ARM_OIDC_AZURE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"
+  export ARM_OIDC_REQUEST_TOKEN="$SYSTEM_ACCESSTOKEN"
+  export ARM_OIDC_REQUEST_URL="$SYSTEM_OIDCREQUESTURI"
+  ARM_SUBSCRIPTION_ID=$(az account show --query id --output tsv)
+  export ARM_SUBSCRIPTION_ID
+}
+
+check_environment() {
+  [[ -f "environments/$1.tfvars" && -f "environments/$1.backend.hcl" ]] ||
+    { echo "pipeline.sh: unknown environment '$1' (no environments/$1.tfvars and .backend.hcl)" >&2; exit 2; }
+}
+
+plan() {
+  local env_name="$1" rc=0 changes
+  check_environment "$env_name"
+  authenticate
+  terraform init -input=false -backend-config="environments/$env_name.backend.hcl"
+  terraform fmt -check -recursive
+  terraform validate
+  terraform plan -input=false -detailed-exitcode \
+    -var-file="environments/$env_name.tfvars" -out=tfplan || rc=$?
+  case "$rc" in
+    0) changes=false ;;
+    2) changes=true ;;
+    *) exit "$rc" ;;
+  esac
+  terraform show -no-color tfplan >tfplan.txt
+  {
+    echo "## Terraform plan: $env_name"
+    echo
+    echo '```'
+    grep -E '^(Plan:|No changes\.|  # )' tfplan.txt || true
+    echo '```'
+    echo
+    echo "Full plan: artifact tfplan-$env_name, file tfplan.txt."
+  } >tfplan.md
+  echo "##vso[task.uploadsummary]$PWD/tfplan.md"
+  echo "##vso[task.setvariable variable=changesPresent;isOutput=true]$changes"
+}
+
+apply() {
+  local env_name="$1"
+  check_environment "$env_name"
+  [[ -f tfplan && -f .terraform.lock.hcl ]] || { echo "pipeline.sh: tfplan or .terraform.lock.hcl missing" >&2; exit 2; }
+  authenticate
+  terraform init -input=false -lockfile=readonly -backend-config="environments/$env_name.backend.hcl"
+  terraform apply -input=false tfplan
+}
+
+case "${1:-}:$#" in
+  install:1) install_terraform ;;
+  plan:2) plan "$2" ;;
+  apply:2) apply "$2" ;;
+  *)
+    sed -n '6,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
