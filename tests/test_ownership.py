@@ -14,6 +14,8 @@ MARKER = "Managed by the LLMOps template"
 # Formats without comments, and files whose first line is fixed by their format.
 NO_MARKER_SUFFIXES = {".json", ".jsonl", ".jinja2", ".txt"}
 NO_MARKER_NAMES = {".copier-answers.yml", "__init__.py", "__main__.py"}
+# Sample use cases shipped as package data for `llmops new-flow`: they become user content.
+NO_MARKER_FOLDERS = ("llmops/samples/",)
 
 
 def ownership() -> dict[str, list[str]]:
@@ -61,6 +63,8 @@ def test_template_owned_files_say_so_on_top(default_project: Path) -> None:
     for path in sorted(default_project.rglob("*")):
         relative = path.relative_to(default_project).as_posix()
         if not path.is_file() or any(owned_by(relative, p) for p in user_owned):
+            continue
+        if relative.startswith(NO_MARKER_FOLDERS):
             continue
         if path.suffix in NO_MARKER_SUFFIXES or path.name in NO_MARKER_NAMES:
             continue

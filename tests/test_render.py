@@ -74,7 +74,9 @@ EXPECTED_FILES = [
     "use_cases/named_entity_recognition/data/pr.jsonl",
 ]
 ADO_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
-JINJA_LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+# An unrendered Jinja tag: an opener followed by a name or keyword, or a block closer.
+# (A bare '}}' is not enough: JSON and nested shell expansions end that way.)
+JINJA_LEFTOVER = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%-?\s*[a-z]|[\w)'\"]\s*-?%\}|\{#[\s-]")
 
 
 def render(copie, answers: dict[str, Any]) -> Path:
@@ -116,7 +118,7 @@ def test_no_jinja_left_outside_prompt_files(rendered) -> None:
     _, project = rendered
     leftovers = []
     for path in text_files(project):
-        if path.suffix == ".jinja2":
+        if path.suffix in (".jinja2", ".prompty"):
             continue  # prompt flow prompts are Jinja by design, copied byte for byte
         text = ADO_EXPRESSION.sub("", path.read_text())
         if path.suffix == ".py":  # f-strings legitimately use {{ }}
