@@ -45,6 +45,31 @@ MATRIX: dict[str, dict[str, Any]] = {
         "python_version": "3.10",
         "update_check_cron": "30 2 * * 1-5",
     },
+    "ado-manual-validation-release-branches": {
+        "project_name": "Release Train Bot",
+        "connections": [AOAI, SECOND_AOAI],
+        "environments": [
+            {"name": "dev", "branch": "development"},
+            {"name": "qa", "branch": "release/*"},
+            {"name": "prod", "branch": "main"},
+        ],
+        "deploy_targets": ["aml_managed", "kubernetes", "app_service", "docker"],
+        "approval_manual_validation": True,
+        "approval_notify": "release-approvers@fabrikam.io, [Release Train]\\Approvers",
+        "approval_timeout_minutes": 240,
+    },
+    "github": {"ci_platform": "github", "update_check_cron": "0 4 * * 3"},
+    "github-no-terraform-three-envs": {
+        "ci_platform": "github",
+        "tf_enabled": False,
+        "connections": [AOAI, SECOND_AOAI],
+        "environments": [
+            {"name": "dev", "branch": "development"},
+            {"name": "qa", "branch": "release/*"},
+            {"name": "prod", "branch": "main"},
+        ],
+        "deploy_targets": ["docker"],
+    },
 }
 
 EXPECTED_FILES = [
@@ -61,9 +86,9 @@ EXPECTED_FILES = [
     "pytest.ini",
     "config/connections.yaml",
     "llmops/cli.py",
-    ".azure-pipelines/pr-validation.yml",
-    ".azure-pipelines/template-update.yml",
+    "docs/ci-setup.md",
     "scripts/template-update.sh",
+    "scripts/use-cases.sh",
     "use_cases/named_entity_recognition/experiment.yaml",
     "use_cases/named_entity_recognition/experiment.pr.yaml",
     "use_cases/named_entity_recognition/sample-request.json",
@@ -73,6 +98,21 @@ EXPECTED_FILES = [
     "use_cases/named_entity_recognition/data/train.jsonl",
     "use_cases/named_entity_recognition/data/pr.jsonl",
 ]
+PIPELINE_FILES = {
+    "azure_devops": [
+        ".azure-pipelines/pr-validation.yml",
+        ".azure-pipelines/cd.yml",
+        ".azure-pipelines/template-update.yml",
+        ".azure-pipelines/templates/cd-stages.yml",
+    ],
+    "github": [
+        ".github/workflows/pr-validation.yml",
+        ".github/workflows/cd.yml",
+        ".github/workflows/template-update.yml",
+        ".github/actions/setup/action.yml",
+    ],
+}
+PIPELINE_FOLDERS = {"azure_devops": ".azure-pipelines", "github": ".github"}
 ADO_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 # An unrendered Jinja tag: an opener followed by a name or keyword, or a block closer.
 # (A bare '}}' is not enough: JSON and nested shell expansions end that way.)
@@ -95,11 +135,18 @@ def text_files(root: Path) -> list[Path]:
     return [p for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts]
 
 
+def platform(answers: dict[str, Any]) -> str:
+    return answers.get("ci_platform", "azure_devops")
+
+
 def test_expected_structure(rendered) -> None:
-    _, project = rendered
-    missing = [name for name in EXPECTED_FILES if not (project / name).is_file()]
+    answers, project = rendered
+    expected = EXPECTED_FILES + PIPELINE_FILES[platform(answers)]
+    missing = [name for name in expected if not (project / name).is_file()]
     assert not missing, f"missing files: {missing}"
     assert not list(project.rglob("*.jinja")), "a .jinja template leaked into the project"
+    for other, folder in PIPELINE_FOLDERS.items():
+        assert (project / folder).exists() is (other == platform(answers)), folder
 
 
 def test_every_yaml_and_json_file_parses(rendered) -> None:
@@ -138,20 +185,20 @@ def test_prompt_files_are_copied_byte_for_byte(rendered) -> None:
     ).read_bytes() == source.read_bytes()
 
 
-def test_azure_pipelines_match_the_schema(rendered, tools_bin: Path) -> None:
-    _, project = rendered
-    files = sorted(str(p) for p in (project / ".azure-pipelines").rglob("*.yml"))
+def test_pipelines_match_their_schema(rendered, tools_bin: Path) -> None:
+    answers, project = rendered
+    if platform(answers) == "azure_devops":
+        files = sorted(str(p) for p in (project / ".azure-pipelines").rglob("*.yml"))
+        flags = [
+            *("--builtin-schema", "vendor.azure-pipelines"),
+            *("--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"),
+        ]
+    else:
+        files = sorted(str(p) for p in (project / ".github/workflows").glob("*.yml"))
+        flags = ["--builtin-schema", "vendor.github-workflows"]
+    assert files
     result = subprocess.run(
-        [
-            str(tools_bin / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.azure-pipelines",
-            "--data-transform",
-            "azure-pipelines",
-            "--regex-variant",
-            "nonunicode",
-            *files,
-        ],
+        [str(tools_bin / "check-jsonschema"), *flags, *files],
         capture_output=True,
         text=True,
         check=False,
@@ -170,8 +217,15 @@ def template_references(node: Any) -> list[str]:
 
 
 def test_pipeline_template_references_resolve(rendered) -> None:
-    _, project = rendered
+    answers, project = rendered
     checked = 0
+    if platform(answers) == "github":
+        for path in (project / ".github").rglob("*.yml"):
+            for local in re.findall(r"uses:\s*(\./\S+)", path.read_text()):
+                assert (project / local / "action.yml").is_file(), f"{path.name}: {local}"
+                checked += 1
+        assert checked, "no local action found: the workflows lost their shared setup"
+        return
     for path in (project / ".azure-pipelines").rglob("*.yml"):
         for reference in template_references(yaml.safe_load(path.read_text())):
             assert (path.parent / reference).is_file(), f"{path.name} refers to missing {reference}"
@@ -179,14 +233,19 @@ def test_pipeline_template_references_resolve(rendered) -> None:
     assert checked, "no template references found: the pipelines lost their shared steps"
 
 
-def test_pipelines_keep_ado_expressions_and_branches(rendered) -> None:
+def test_pipelines_keep_expressions_and_branches(rendered) -> None:
     answers, project = rendered
+    development = answers.get("branch_development", "development")
+    if platform(answers) == "github":
+        workflow = yaml.safe_load((project / ".github/workflows/pr-validation.yml").read_text())
+        assert workflow[True]["pull_request"]["branches"] == [development]
+        assert "${{ matrix.use-case }}" in (project / ".github/workflows/cd.yml").read_text()
+        return
     pr = (project / ".azure-pipelines/pr-validation.yml").read_text()
     assert "${{ parameters.llmMode }}" in pr
     pipeline = yaml.safe_load(pr)
-    assert pipeline["pr"]["branches"]["include"] == [
-        answers.get("branch_development", "development")
-    ]
+    assert pipeline["pr"]["branches"]["include"] == [development]
+    assert "${{ parameters.scope }}" in (project / ".azure-pipelines/cd.yml").read_text()
 
 
 def test_env_sample_lists_every_connection_variable_without_values(rendered) -> None:
@@ -196,13 +255,16 @@ def test_env_sample_lists_every_connection_variable_without_values(rendered) -> 
     assignments = dict(
         line.split("=", 1) for line in lines if "=" in line and not line.startswith("#")
     )
+    assert all(value == "" for value in assignments.values()), "a value leaked into .env.sample"
     for connection in connections:
         prefix = connection["name"].upper()
-        assert assignments.get(f"{prefix}_API_KEY") == ""
-        assert assignments.get(f"{prefix}_API_BASE") == ""
-    assert set(assignments) == {
+        assert f"{prefix}_API_KEY" in assignments
+        assert f"{prefix}_API_BASE" in assignments
+    connection_vars = {name for name in assignments if name.endswith(("_API_KEY", "_API_BASE"))}
+    assert connection_vars == {
         f"{c['name'].upper()}_{v}" for c in connections for v in ("API_KEY", "API_BASE")
-    } | {"ENV_NAME"}
+    }, "a variable of a connection that is not in the answers"
+    assert {"ENV_NAME", "AZURE_SUBSCRIPTION_ID", "AZURE_ML_WORKSPACE"} <= set(assignments)
 
 
 def test_sample_flow_uses_the_first_connection(rendered) -> None:
@@ -267,7 +329,14 @@ def test_shell_scripts_pass_shellcheck_and_are_executable(rendered, tools_bin: P
 
 def test_update_schedule_follows_the_answers(rendered) -> None:
     answers, project = rendered
+    cron = answers.get("update_check_cron", "0 6 * * 1")
+    development = answers.get("branch_development", "development")
+    if platform(answers) == "github":
+        workflow = yaml.safe_load((project / ".github/workflows/template-update.yml").read_text())
+        assert workflow[True]["schedule"] == [{"cron": cron}]
+        assert workflow["jobs"]["update"]["steps"][0]["with"]["ref"] == development
+        return
     pipeline = yaml.safe_load((project / ".azure-pipelines/template-update.yml").read_text())
     schedule = pipeline["schedules"][0]
-    assert schedule["cron"] == answers.get("update_check_cron", "0 6 * * 1")
-    assert schedule["branches"]["include"] == [answers.get("branch_development", "development")]
+    assert schedule["cron"] == cron
+    assert schedule["branches"]["include"] == [development]

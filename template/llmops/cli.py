@@ -1,7 +1,8 @@
 """Managed by the LLMOps template. The ``llmops`` command: wires the stages, nothing more.
 
-Exit status: 0 success; 1 a run failed (the others still ran and were recorded);
-2 a problem to fix in files or settings (printed as ``error: ...``, no traceback).
+Exit status: 0 success; 1 a run failed (the others still ran and were recorded)
+or a quality gate failed; 2 a problem to fix in files or settings (printed as
+``error: ...``, no traceback).
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from llmops import __version__
+from llmops.cli_azure import add_outer_loop, add_run_target, recorded_engine, run_engine
+from llmops.config import write_schema
 from llmops.engine import get_engine
 from llmops.errors import LLMOpsError, ValidationFailed
 from llmops.evaluate import evaluate_use_case
+from llmops.gate import format_table, gate_use_case, summary
 from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
-from llmops.paths import find_root, list_use_cases, resolve_use_case
+from llmops.new_flow import list_samples, new_flow
+from llmops.paths import find_root, list_use_cases, relative, resolve_use_case
+from llmops.progress import rich_reporter
 from llmops.report import write_report
 from llmops.run import run_use_case
 from llmops.state import RunRecord
@@ -52,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmops",
         description="Validate, run, evaluate and report prompt flow experiments.",
-        epilog="Exit status: 0 ok, 1 a run failed, 2 a problem in files or settings.",
+        epilog="Exit status: 0 ok, 1 a run or a gate failed, 2 a problem in files or settings.",
     )
     parser.add_argument("--version", action="version", version=f"llmops {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -71,11 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", _run, "run the standard flow over every dataset"),
         ("evaluate", _evaluate, "run the evaluators against the recorded standard runs"),
         ("report", _report, "write CSV files and report.html under reports/<use case>/"),
-        ("experiment", _experiment, "validate, run, evaluate and report in one go"),
+        ("experiment", _experiment, "validate, run, evaluate, report and gate in one go"),
+        ("gate", _gate, "check the metric gates of experiment.yaml; exit 1 when one fails"),
     ):
         sub = add(name, handler, help_text)
         sub.add_argument("--use-case", help="use case (default: the only one)")
         _add_env(sub)
+        if name in ("run", "evaluate", "experiment"):
+            add_run_target(sub)
+            sub.add_argument(
+                "--workers",
+                type=int,
+                choices=range(1, 65),
+                metavar="N",
+                help="lines run in parallel per run, 1-64 (default: runtime.workers)",
+            )
         if name == "experiment":
             sub.add_argument(
                 "--offline",
@@ -83,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
                 help="point every connection at a local mock LLM started for this command",
             )
     add("use-cases", _use_cases, "print the use-case names, one per line")
+    add_outer_loop(add, _project)
+    add("schema", _schema, "write schemas/experiment.schema.json (editors validate with it)")
+    new = add("new-flow", _new_flow, "add a use case, copied from a sample or a use case")
+    new.add_argument("name", help="name of the new use case (folder and experiment name)")
+    new.add_argument(
+        "--from",
+        dest="source",
+        metavar="SAMPLE",
+        help=f"sample ({', '.join(list_samples()) or 'none'}) or use case to copy "
+        "(default: named_entity_recognition)",
+    )
     mock = add("mock-llm", _mock_llm, "serve the OpenAI / Azure OpenAI mock on 127.0.0.1")
     mock.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
     mock.add_argument("--latency", type=float, default=0.0, help="seconds of delay per reply")
@@ -138,35 +165,80 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     root, env = _project(args)
     use_case = resolve_use_case(root, args.use_case)
-    record = run_use_case(root, use_case, env, get_engine(root=root))
+    record = run_use_case(
+        root,
+        use_case,
+        env,
+        run_engine(args, root, env),
+        workers=args.workers,
+        reporter=rich_reporter(),
+    )
     return _status(record)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     root, env = _project(args)
     use_case = resolve_use_case(root, args.use_case)
-    record = evaluate_use_case(root, use_case, env, get_engine(root=root))
+    record = evaluate_use_case(
+        root,
+        use_case,
+        env,
+        run_engine(args, root, env),
+        workers=args.workers,
+        reporter=rich_reporter(),
+    )
     return _status(record)
 
 
 def _report(args: argparse.Namespace) -> int:
-    root, _ = _project(args)
+    root, env = _project(args)
     use_case = resolve_use_case(root, args.use_case)
-    write_report(root, use_case, get_engine(root=root))
+    write_report(root, use_case, recorded_engine(root, use_case, env))
     return OK
 
 
 def _experiment(args: argparse.Namespace) -> int:
     root, env = _project(args)
     use_case = resolve_use_case(root, args.use_case)
-    engine = get_engine(root=root)
+    engine = run_engine(args, root, env)
     print(f"[experiment] {use_case} (env {env or 'none'}{', offline' if args.offline else ''})")
     mock = offline_connections(root) if args.offline else contextlib.nullcontext()
+    reporter = rich_reporter()
     with mock:
-        run_use_case(root, use_case, env, engine)
-        record = evaluate_use_case(root, use_case, env, engine)
+        run_use_case(root, use_case, env, engine, workers=args.workers, reporter=reporter)
+        record = evaluate_use_case(
+            root, use_case, env, engine, workers=args.workers, reporter=reporter
+        )
     write_report(root, use_case, engine)
-    return _status(record)
+    status = _status(record)
+    gated = _gate(args)
+    return status if status != OK else gated
+
+
+def _gate(args: argparse.Namespace) -> int:
+    root, env = _project(args)
+    use_case = resolve_use_case(root, args.use_case)
+    results = gate_use_case(root, use_case, env)
+    if results:
+        print(format_table(results))
+    passed = all(item.passed for item in results)
+    print(f"[gate] {use_case}: {summary(results)}", file=sys.stdout if passed else sys.stderr)
+    return OK if passed else RUN_FAILED
+
+
+def _schema(args: argparse.Namespace) -> int:
+    root, _ = _project(args)
+    print(f"[schema] wrote {relative(write_schema(root), root)}")
+    return OK
+
+
+def _new_flow(args: argparse.Namespace) -> int:
+    root, _ = _project(args)
+    folder = new_flow(root, args.name, args.source)
+    print(f"[new-flow] created {relative(folder, root)} from {args.source or 'the default sample'}")
+    print(f"  next: llmops validate --use-case {args.name}")
+    print(f"        llmops experiment --offline --use-case {args.name}")
+    return OK
 
 
 def _mock_llm(args: argparse.Namespace) -> int:

@@ -3,21 +3,32 @@
 Unknown keys are errors (``extra="forbid"``) so that a typo never silently drops a
 setting. Every problem is reported as ``<file>: <dotted.key>: <message>``.
 
-Overlay rule: with an environment name (``--env`` or ``ENV_NAME``), each top-level
-key present in ``experiment.<env>.yaml`` REPLACES the same key of ``experiment.yaml``
-(no deep merge). An overlay may not set ``name`` or ``flow``: an environment runs the
-same flow under the same experiment name, only with other data or evaluators.
+Overlay rules: with an environment name (``--env`` or ``ENV_NAME``), the keys of
+``experiment.<env>.yaml`` are applied to ``experiment.yaml`` like this:
+
+* ``name`` and ``flow`` may not appear: an environment runs the same flow under the
+  same experiment name, only with other data, evaluators, variants or thresholds;
+* ``connections``, ``datasets``, ``evaluators`` and ``variants`` REPLACE the base
+  value as a whole (``evaluators: []`` turns evaluation off);
+* ``runtime`` MERGES key by key (an overlay can change ``workers`` alone);
+* ``gates`` MERGES by metric: an overlay entry adds a gate or changes its condition,
+  and ``<metric>: null`` removes the gate of the base file.
+
+``llmops schema`` writes the JSON Schema of this file to ``schemas/experiment.schema.json``;
+each experiment file points at it with a ``# yaml-language-server: $schema=`` comment
+so editors validate while you type.
 """
 
 from __future__ import annotations
 
 import datetime
 import difflib
+import json
 import re
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -27,14 +38,23 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from llmops.errors import LLMOpsError
-from llmops.paths import CONNECTIONS_FILE, EXPERIMENT_FILE
+from llmops.paths import CONNECTIONS_FILE, EXPERIMENT_FILE, SCHEMA_FILE
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 CONNECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CONDITION = re.compile(
+    r"^\s*(?P<op>>=|<=|==|>|<)\s*(?P<value>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$"
+)
+VARIANT_ITEM = re.compile(r"^(?P<node>[A-Za-z_][A-Za-z0-9_]*)\.(?P<variant>[A-Za-z0-9_-]+)$")
 OVERLAY_FORBIDDEN = ("name", "flow")
+OVERLAY_REPLACED = ("connections", "datasets", "evaluators", "variants")
+OVERLAY_MERGED = ("runtime", "gates")
+VARIANT_MODES = ("defaults", "one_factor", "grid")
+DEFAULT_MAX_VARIANTS = 25
 
 
 def _run_name_part(value: str) -> str:
@@ -46,53 +66,205 @@ def _run_name_part(value: str) -> str:
     return value
 
 
+def parse_condition(text: str) -> tuple[str, float]:
+    """``">= 0.7"`` -> ``(">=", 0.7)``; a clear error for anything else."""
+    match = CONDITION.match(str(text))
+    if match is None:
+        raise ValueError(
+            f"'{text}' is not a gate condition: write an operator and a number, "
+            'for example ">= 0.7" (operators: >=, >, <=, <, ==)'
+        )
+    return match.group("op"), float(match.group("value"))
+
+
+def _conditions(gates: dict[str, str]) -> dict[str, str]:
+    for condition in gates.values():
+        parse_condition(condition)
+    return gates
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Mappings = Annotated[
+    dict[str, str],
+    Field(description="flow input -> ${data.<column>} (or ${run.outputs.<output>} in evaluators)"),
+]
 
 
 class Dataset(_Strict):
     """A JSONL file and how its columns feed the standard flow's inputs."""
 
-    name: str
+    name: str = Field(description="unique dataset name; part of run names")
     source: str = Field(description="JSONL path, relative to the use-case folder")
     description: str = ""
-    mappings: dict[str, str] = Field(description="flow input -> ${data.<column>}")
+    mappings: Mappings
 
     _name = field_validator("name")(_run_name_part)
 
 
 class EvaluatorDataset(_Strict):
-    """A standard dataset to evaluate, and how the evaluation flow's inputs are fed."""
+    """The data an evaluator scores: a standard dataset, or its own file that references one.
 
-    name: str = Field(description="name of a dataset under `datasets`")
-    mappings: dict[str, str] = Field(
-        description="evaluation input -> ${data.<column>} or ${run.outputs.<output>}"
+    Without ``reference`` the evaluator reads the standard dataset ``name`` and its
+    standard run(s). With ``reference: <standard dataset>`` it reads its own ``source``
+    (for example ground truth kept apart from the inputs) and binds the runs of the
+    referenced dataset, line by line.
+    """
+
+    name: str = Field(description="a standard dataset, or a new name when `reference` is set")
+    source: str | None = Field(
+        default=None, description="own JSONL file (only with `reference`), relative path"
     )
+    reference: str | None = Field(
+        default=None, description="standard dataset whose runs this file is evaluated against"
+    )
+    description: str = ""
+    mappings: Mappings
+
+    _name = field_validator("name")(_run_name_part)
+
+    @model_validator(mode="after")
+    def _source_goes_with_reference(self) -> EvaluatorDataset:
+        if self.reference and not self.source:
+            raise ValueError(
+                f"dataset '{self.name}' sets reference: {self.reference} but no source: "
+                "add `source: data/<file>.jsonl` (its own file) or drop `reference`"
+            )
+        if self.source and not self.reference:
+            raise ValueError(
+                f"dataset '{self.name}' sets its own source but no reference: add "
+                "`reference: <standard dataset>` so its lines are bound to that dataset's runs"
+            )
+        return self
+
+    @property
+    def standard_dataset(self) -> str:
+        """Name of the standard dataset whose runs this evaluation binds."""
+        return self.reference or self.name
 
 
 class Evaluator(_Strict):
     """An evaluation flow applied to the standard runs of some datasets."""
 
-    name: str
+    name: str = Field(description="unique evaluator name; part of run names and gate keys")
     flow: str = Field(description="evaluation flow folder, relative to the use-case folder")
     datasets: list[EvaluatorDataset] = Field(min_length=1)
+    gates: dict[str, str] = Field(
+        default_factory=dict,
+        description='metric -> condition, for example {exact_match_rate: ">= 0.7"}',
+    )
 
     _name = field_validator("name")(_run_name_part)
+    _gates = field_validator("gates")(_conditions)
+
+
+class Runtime(_Strict):
+    """How runs execute."""
+
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="lines run in parallel per run (prompt flow PF_WORKER_COUNT); "
+        "`--workers` on the command line wins",
+    )
+    line_timeout: int | None = Field(
+        default=None, ge=1, description="seconds before one line fails (PF_LINE_TIMEOUT_SEC)"
+    )
+    max_variants: int = Field(
+        default=DEFAULT_MAX_VARIANTS,
+        ge=1,
+        description="cap on variant combinations per dataset (protects against a large grid)",
+    )
+    azure_runtime: str | None = Field(
+        default=None,
+        description="named Azure ML compute-instance runtime for `--target azure` "
+        "(default: serverless compute)",
+    )
+    azure_instance_type: str | None = Field(
+        default=None,
+        description="VM size of the serverless compute for `--target azure`, e.g. Standard_E4ds_v4",
+    )
+
+
+VariantChoice = Annotated[
+    str | dict[str, str],
+    Field(
+        description="one run: `node.variant`, or a mapping {node: variant} for several nodes",
+    ),
+]
 
 
 class ExperimentConfig(_Strict):
     """Contents of ``use_cases/<name>/experiment.yaml`` after the overlay is applied."""
 
-    name: str
-    flow: str = "flows/standard"
-    connections: list[str] = Field(default_factory=list)
+    model_config = ConfigDict(
+        extra="forbid",
+        title="LLMOps experiment",
+        json_schema_extra={
+            "description": "use_cases/<name>/experiment.yaml of an LLMOps project "
+            "(overlays experiment.<env>.yaml use the same keys, without name and flow)"
+        },
+    )
+
+    name: str = Field(description="experiment name; prefix of every run name")
+    flow: str = Field(
+        default="flows/standard", description="standard flow folder, relative to the use case"
+    )
+    connections: list[str] = Field(
+        default_factory=list, description="connections from config/connections.yaml"
+    )
     datasets: list[Dataset] = Field(min_length=1)
     evaluators: list[Evaluator] = Field(default_factory=list)
+    runtime: Runtime = Field(default_factory=Runtime)
+    variants: Literal["defaults", "one_factor", "grid"] | list[VariantChoice] = Field(
+        default="defaults",
+        description="which node variants of a DAG flow to run: defaults (one run), "
+        "one_factor (each variant with the other nodes at their default), grid (every "
+        "combination, up to runtime.max_variants) or an explicit list of runs",
+    )
+    gates: dict[str, str | None] = Field(
+        default_factory=dict,
+        description='<evaluator>.<metric> -> condition, for example ">= 0.7"',
+    )
 
     _name = field_validator("name")(_run_name_part)
     _directory: Path = PrivateAttr(default_factory=Path)
     _sources: dict[str, Path] = PrivateAttr(default_factory=dict)
     _base_file: Path = PrivateAttr(default_factory=Path)
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_keys(cls, gates: dict[str, str | None]) -> dict[str, str | None]:
+        for key, condition in gates.items():
+            evaluator, dot, metric = key.partition(".")
+            if not (evaluator and dot and metric):
+                raise ValueError(
+                    f"gate key '{key}' must be <evaluator>.<metric>, for example "
+                    "ner_match.exact_match_rate"
+                )
+            if condition is not None:
+                parse_condition(condition)
+        return gates
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_items(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("an empty variants list runs nothing; use `defaults`")
+            for item in value:
+                pairs = item.items() if isinstance(item, dict) else [(None, item)]
+                for node, variant in pairs:
+                    text = variant if node is None else f"{node}.{variant}"
+                    if not VARIANT_ITEM.match(str(text)):
+                        raise ValueError(
+                            f"'{text}' is not a variant: write node.variant_id, "
+                            "for example classify.variant_1"
+                        )
+        return value
 
     @property
     def directory(self) -> Path:
@@ -110,6 +282,22 @@ class ExperimentConfig(_Strict):
     def dataset(self, name: str) -> Dataset | None:
         """The standard dataset with this name, if any."""
         return next((item for item in self.datasets if item.name == name), None)
+
+    def evaluator(self, name: str) -> Evaluator | None:
+        """The evaluator with this name, if any."""
+        return next((item for item in self.evaluators if item.name == name), None)
+
+    def all_gates(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """``(evaluator, metric) -> (condition, where it was set)`` from both places."""
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        for index, evaluator in enumerate(self.evaluators):
+            for metric, condition in evaluator.gates.items():
+                found[(evaluator.name, metric)] = (condition, f"evaluators[{index}].gates.{metric}")
+        for key, condition in self.gates.items():
+            if condition is not None:
+                evaluator, _, metric = key.partition(".")
+                found[(evaluator, metric)] = (condition, f"gates.{key}")
+        return found
 
 
 class ConnectionSpec(_Strict):
@@ -145,7 +333,21 @@ class ConnectionsFile(_Strict):
 
 def experiment_json_schema() -> dict[str, Any]:
     """JSON Schema of experiment.yaml, for editors and documentation."""
-    return ExperimentConfig.model_json_schema()
+    schema = ExperimentConfig.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def schema_text() -> str:
+    """The exact text of ``schemas/experiment.schema.json`` (sorted, stable, LF)."""
+    return json.dumps(experiment_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def write_schema(root: Path) -> Path:
+    """Write (or refresh) the project's committed JSON Schema file; return its path."""
+    path = root / SCHEMA_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(schema_text(), encoding="utf-8")
+    return path
 
 
 def read_yaml(path: Path, shown: str) -> Any:
@@ -163,6 +365,28 @@ def read_yaml(path: Path, shown: str) -> Any:
         raise LLMOpsError(f"{where}: invalid YAML: {problem}") from None
 
 
+def apply_overlay(base: dict[str, Any], overlay: dict[str, Any], shown: str) -> dict[str, Any]:
+    """Combine experiment.yaml with an overlay by the rules in this module's docstring."""
+    banned = [key for key in OVERLAY_FORBIDDEN if key in overlay]
+    if banned:
+        raise LLMOpsError(
+            f"{shown}: {', '.join(banned)}: an overlay may not set "
+            f"{' or '.join(OVERLAY_FORBIDDEN)}; change them in {EXPERIMENT_FILE}"
+        )
+    merged = dict(base)
+    for key, value in overlay.items():
+        if key in OVERLAY_MERGED and isinstance(value, dict):
+            current = base.get(key)
+            combined = {**current} if isinstance(current, dict) else {}
+            combined.update(value)
+            if key == "gates":  # `metric: null` removes the base file's gate
+                combined = {name: cond for name, cond in combined.items() if cond is not None}
+            merged[key] = combined
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_experiment(use_case_dir: Path, env: str | None = None) -> ExperimentConfig:
     """Read experiment.yaml, apply the ``experiment.<env>.yaml`` overlay, validate."""
     root = use_case_dir.parent.parent
@@ -176,13 +400,7 @@ def load_experiment(use_case_dir: Path, env: str | None = None) -> ExperimentCon
         if overlay_file.is_file():
             shown = _shown(overlay_file, root)
             overlay = _mapping(read_yaml(overlay_file, shown), shown)
-            banned = [key for key in OVERLAY_FORBIDDEN if key in overlay]
-            if banned:
-                raise LLMOpsError(
-                    f"{shown}: {', '.join(banned)}: an overlay may not set "
-                    f"{' or '.join(OVERLAY_FORBIDDEN)}; change them in {EXPERIMENT_FILE}"
-                )
-            base = {**base, **overlay}
+            base = apply_overlay(base, overlay, shown)
             sources.update(dict.fromkeys(overlay, overlay_file))
     try:
         config = ExperimentConfig.model_validate(base)
@@ -220,16 +438,35 @@ def format_validation_error(
 ) -> list[str]:
     """Turn pydantic errors into ``<file>: <dotted.key>: <message>`` lines."""
     problems = []
+    seen: set[str] = set()
     for item in error.errors():
-        loc = tuple(item["loc"])
+        loc = _model_loc(tuple(item["loc"]))
         message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = _unknown_key_message(str(loc[-1]), _fields_at(model, loc[:-1]))
         elif item["type"] == "missing":
             message = "required key is missing"
+        elif loc and loc[0] == "variants" and item["type"] in ("literal_error", "list_type"):
+            loc = ("variants",)
+            message = (
+                f"use one of {', '.join(VARIANT_MODES)} or a list of node.variant items "
+                f"(found {item.get('input')!r})"
+            )
         where = dotted_key(loc) or "(top level)"
-        problems.append(f"{file_for(loc or ('',))}: {where}: {message}")
+        line = f"{file_for(loc or ('',))}: {where}: {message}"
+        if line not in seen:
+            seen.add(line)
+            problems.append(line)
     return problems
+
+
+def _model_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union branch labels (``str``, ``list[...]``) from a location."""
+    return tuple(
+        part
+        for part in loc
+        if not (isinstance(part, str) and (part in ("str", "dict[str,str]") or "[" in part))
+    )
 
 
 def dotted_key(loc: tuple[Any, ...]) -> str:
@@ -282,3 +519,7 @@ def _shown(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+SCHEMA_COMMENT = f"# yaml-language-server: $schema=../../{SCHEMA_FILE.as_posix()}"
+"""First line of every experiment file: editors validate it against the committed schema."""

@@ -1,28 +1,27 @@
 """Managed by the LLMOps template. Evaluate stage: score the standard runs.
 
-For every evaluator and each dataset it lists, the evaluation flow runs over the same
-data with the dataset's standard run bound as base run, so mappings can read both
-``${data.<column>}`` and ``${run.outputs.<output>}``.
+Many-to-many: for every evaluator and each dataset it lists, the evaluation flow runs
+once per standard run of the matching standard dataset, i.e. once per variant. The
+dataset is either the standard dataset itself or a file of its own that names the
+standard dataset in ``reference:``; its lines are paired with the standard run's
+lines by position, so mappings can read ``${data.<column>}`` and
+``${run.outputs.<output>}``. The metrics of each evaluation run are stored in the run
+record, where ``llmops report`` and ``llmops gate`` read them.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from llmops.config import (
-    Evaluator,
-    EvaluatorDataset,
-    ExperimentConfig,
-    load_connections,
-    load_experiment,
-)
-from llmops.connections import resolve_connections
-from llmops.engine.base import COMPLETED, SKIPPED, FlowEngine, RunRequest
-from llmops.errors import LLMOpsError, ValidationFailed
-from llmops.paths import use_case_dir
-from llmops.run import Echo, outcome_line, run_stamp, submit
+from llmops.config import ExperimentConfig
+from llmops.engine import prepare_connections
+from llmops.engine.base import COMPLETED, SKIPPED, FlowEngine, Progress, RunRequest
+from llmops.errors import LLMOpsError
+from llmops.plan import EvaluationStep, make_plan
+from llmops.progress import Reporter, plain
+from llmops.run import Echo, check_and_load, count_lines, outcome_line, run_stamp, submit
 from llmops.state import EvaluationRun, RunRecord, load_record, save_record
-from llmops.validate import validate_use_case
 
 
 def evaluate_use_case(
@@ -32,76 +31,95 @@ def evaluate_use_case(
     engine: FlowEngine,
     echo: Echo = print,
     stamp: str | None = None,
+    workers: int | None = None,
+    reporter: Reporter | None = None,
 ) -> RunRecord:
     """Run every evaluator against the recorded standard runs; save them in the record."""
+    reporter = reporter or plain(echo)
     record = load_record(root, use_case)
     env = _same_env(record, env)
-    problems = validate_use_case(root, use_case, env, engine)
-    if problems:
-        raise ValidationFailed(problems)
-    config = load_experiment(use_case_dir(root, use_case), env)
+    _same_engine(record, engine)
+    config = check_and_load(root, use_case, env, engine)
+    plan = make_plan(config, engine.describe(config.path(config.flow)))
     if not config.evaluators:
-        echo(f"[evaluate] {use_case}: the experiment has no evaluators")
+        reporter.echo(f"[evaluate] {use_case}: the experiment has no evaluators")
     needed: set[str] = set()
     for evaluator in config.evaluators:
         needed |= engine.describe(config.path(evaluator.flow)).connections
     used = [name for name in config.connections if name in needed]
-    engine.ensure_connections(resolve_connections(used, load_connections(root)))
+    prepare_connections(engine, used, root)
     stamp = stamp or run_stamp()
+    workers = workers or config.runtime.workers
     record.evaluation_runs = []
-    for evaluator in config.evaluators:
-        for item in evaluator.datasets:
-            name = f"{config.name}_{evaluator.name}_{item.name}_{stamp}"
-            record.evaluation_runs.append(
-                _evaluate_one(config, record, evaluator, item, name, engine, echo)
-            )
+    sizes = [count_lines(_data_file(config, step)) for step in plan.evaluations]
+    with reporter.stage("evaluate", len(plan.evaluations), sum(sizes)):
+        for step, size in zip(plan.evaluations, sizes, strict=True):
+            name = step.run_name(config.name, stamp)
+            with reporter.run(name, size) as progress:
+                run = _evaluate_one(config, record, step, name, engine, reporter, workers, progress)
+            record.evaluation_runs.append(run)
+            save_record(root, record)
     save_record(root, record)
     return record
+
+
+def _data_file(config: ExperimentConfig, step: EvaluationStep) -> Path:
+    """The evaluator dataset's own file, or the standard dataset's file."""
+    if step.item.source:
+        return config.path(step.item.source)
+    dataset = config.dataset(step.item.standard_dataset)
+    assert dataset is not None  # validated before planning
+    return config.path(dataset.source)
 
 
 def _evaluate_one(
     config: ExperimentConfig,
     record: RunRecord,
-    evaluator: Evaluator,
-    item: EvaluatorDataset,
+    step: EvaluationStep,
     name: str,
     engine: FlowEngine,
-    echo: Echo,
+    reporter: Reporter,
+    workers: int | None,
+    progress: Progress,
 ) -> EvaluationRun:
     """One evaluation run, or a Skipped entry when its standard run did not complete."""
-    dataset = config.dataset(item.name)
-    base = record.standard_run(item.name)
-    if dataset is None or base is None or base.status != COMPLETED:
-        reason = f"standard run for dataset '{item.name}' " + (
-            "is missing" if base is None else f"is {base.status} ({base.run_name})"
+    evaluator, item, variant = step.evaluator, step.item, step.standard.variant.label
+    base = record.standard_run(item.standard_dataset, variant)
+    entry = EvaluationRun(
+        evaluator=evaluator.name,
+        dataset=item.name,
+        base_run=base.run_name if base else "",
+        run_name=name,
+        status=SKIPPED,
+        variant=variant,
+        standard_dataset=item.standard_dataset,
+    )
+    if base is None or base.status != COMPLETED:
+        entry.error = f"standard run of dataset '{item.standard_dataset}', variant {variant} " + (
+            "is missing: run `llmops run` again" if base is None else f"is {base.status}"
         )
-        echo(f"[evaluate] {name}: {SKIPPED}: {reason}")
-        return EvaluationRun(
-            evaluator=evaluator.name,
-            dataset=item.name,
-            base_run=base.run_name if base else "",
-            run_name=name,
-            status=SKIPPED,
-            error=reason,
-        )
+        reporter.echo(f"[evaluate] {name}: {SKIPPED}: {entry.error}")
+        return entry
     request = RunRequest(
         flow_dir=config.path(evaluator.flow),
-        data=config.path(dataset.source),
+        data=_data_file(config, step),
         column_mapping=dict(item.mappings),
         name=name,
         base_run=base.run_name,
+        workers=workers,
+        line_timeout=config.runtime.line_timeout,
     )
-    echo(f"[evaluate] {name}: flow {evaluator.flow} on run {base.run_name}")
-    outcome = submit(engine, request)
-    echo(outcome_line("evaluate", outcome))
-    return EvaluationRun(
-        evaluator=evaluator.name,
-        dataset=item.name,
-        base_run=base.run_name,
-        run_name=outcome.run_name,
-        status=outcome.status,
-        error=outcome.error,
-    )
+    started = time.monotonic()
+    outcome = submit(engine, request, progress)
+    entry.seconds = round(time.monotonic() - started, 3)
+    entry.run_name, entry.status, entry.error = outcome.run_name, outcome.status, outcome.error
+    if outcome.succeeded:
+        try:
+            entry.metrics = engine.metrics(outcome.run_name)
+        except Exception as error:  # the run completed; say why its metrics are missing
+            entry.error = f"metrics unreadable: {error}"
+    reporter.echo(outcome_line("evaluate", outcome, entry.seconds))
+    return entry
 
 
 def _same_env(record: RunRecord, env: str | None) -> str | None:
@@ -113,4 +131,14 @@ def _same_env(record: RunRecord, env: str | None) -> str | None:
         f"the recorded runs of '{record.use_case}' were made with {made_with} but this command "
         f"uses env '{env}': use the same env, or run "
         f"`llmops run --use-case {record.use_case} --env {env}` first"
+    )
+
+
+def _same_engine(record: RunRecord, engine: FlowEngine) -> None:
+    """Evaluate where the runs were made: an Azure run cannot be a local base run."""
+    if record.engine == engine.name:
+        return
+    raise LLMOpsError(
+        f"the recorded runs of '{record.use_case}' were made by engine {record.engine} and this "
+        f"command uses {engine.name}: pass the same --target as `llmops run` did, or run again"
     )

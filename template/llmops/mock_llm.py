@@ -8,6 +8,7 @@ Replies come from fixtures: every ``use_cases/*/mock/responses.jsonl`` holds lin
 ``{"match": "<substring>", "reply": "<text>"}``; the first fixture whose ``match``
 occurs in the last user message wins. Otherwise the fallback rule answers with the
 capitalised multi-word phrases after the last ``Text:`` marker (or ``None``).
+Embeddings are bag-of-words vectors (see ``embed``), so retrieval samples work offline.
 """
 
 from __future__ import annotations
@@ -35,7 +36,15 @@ from llmops.errors import LLMOpsError
 from llmops.paths import USE_CASES_DIR
 
 HOST = "127.0.0.1"
-EMBEDDING_DIMENSION = 8
+EMBEDDING_DIMENSION = 256
+WORD = re.compile(r"[a-z0-9]+")
+STOP_WORDS = frozenset(
+    {
+        *("a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for"),
+        *("from", "how", "i", "in", "is", "it", "of", "on", "or", "the", "to", "what"),
+        *("when", "where", "which", "who", "why", "with", "you", "your"),
+    }
+)
 AZURE_ROUTE = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|embeddings)$")
 OPENAI_ROUTE = re.compile(r"^(?:/v1)?/(chat/completions|embeddings)$")
 PHRASE = re.compile(r"\b[A-Z][\w'-]*(?: +[A-Z][\w'-]*)+")
@@ -93,9 +102,20 @@ def choose_reply(prompt: str, fixtures: Sequence[Fixture]) -> str:
 
 
 def embed(text: str) -> list[float]:
-    """A deterministic small vector derived from a hash of the text."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return [round(byte / 255 * 2 - 1, 6) for byte in digest[:EMBEDDING_DIMENSION]]
+    """A deterministic bag-of-words vector: texts sharing words point the same way.
+
+    Each lower-cased word adds 1 to a dimension picked by a hash of the word, and the
+    vector is normalised, so cosine similarity rewards shared words. Retrieval over
+    real documents therefore works offline, unlike with random vectors.
+    """
+    vector = [0.0] * EMBEDDING_DIMENSION
+    for word in WORD.findall(text.lower()):
+        if word in STOP_WORDS:
+            continue
+        digest = hashlib.sha256(word.encode("utf-8")).digest()
+        vector[int.from_bytes(digest[:4], "big") % EMBEDDING_DIMENSION] += 1.0
+    norm = sum(value * value for value in vector) ** 0.5 or 1.0
+    return [round(value / norm, 6) for value in vector]
 
 
 def _message_text(content: Any) -> str:
@@ -310,7 +330,9 @@ def serve_forever(port: int = 8765, fixtures: Sequence[Fixture] = (), latency: f
 
 
 @contextlib.contextmanager
-def offline_connections(root: Path, echo: Callable[[str], None] = print) -> Iterator[str]:
+def offline_connections(
+    root: Path, echo: Callable[[str], None] = print, latency: float = 0.0
+) -> Iterator[str]:
     """Start the mock and point every connection of the project at it for a ``with`` block.
 
     Sets ``<NAME>_API_BASE`` and ``<NAME>_API_KEY`` exactly as a user would for a
@@ -318,7 +340,7 @@ def offline_connections(root: Path, echo: Callable[[str], None] = print) -> Iter
     """
     fixtures = load_fixtures(fixture_files(root))
     specs = load_connections(root)
-    with start_in_background(fixtures=fixtures) as (server, base_url):
+    with start_in_background(fixtures=fixtures, latency=latency) as (server, base_url):
         values = {}
         for spec in specs:
             base_var, key_var = env_var_names(spec.name)

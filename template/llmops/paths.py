@@ -16,6 +16,9 @@ USE_CASES_DIR = "use_cases"
 EXPERIMENT_FILE = "experiment.yaml"
 STATE_DIR = ".llmops"
 REPORTS_DIR = "reports"
+SCHEMA_FILE = Path("schemas") / "experiment.schema.json"
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+"""Sample use cases shipped with the package, the source of ``llmops new-flow --from``."""
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -1,9 +1,17 @@
 """Managed by the LLMOps template. Report stage: CSV files and one self-contained HTML page.
 
-``reports/<use_case>/`` gets ``outputs_<dataset>.csv`` (per line: inputs, outputs and
-the evaluators' per-line scores, joined by line number), ``metrics.csv`` (one row per
-evaluator, dataset, run and metric) and ``report.html``: inline CSS and an inline SVG
-chart, no scripts and no external assets, so it opens offline and as a CI artifact.
+``reports/<use_case>/`` gets:
+
+* ``metrics.csv``: consolidated, one row per variant, dataset, evaluator and metric;
+* ``runs.csv``: every run with its status, line counts, duration and error;
+* ``lines_<dataset>__<variant>.csv``: per standard run, each line's inputs and outputs
+  joined (by line number) with the per-line outputs of the evaluators bound to it;
+* ``report.html``: inline CSS and inline SVG charts comparing variants x datasets x
+  metrics, the runs, and per-line tables of the best and the worst variant. No
+  scripts and no external assets, so it opens offline and as a CI artifact.
+
+Metrics come from the run record (``llmops evaluate`` stores them); per-line results
+are read from the flow engine.
 """
 
 from __future__ import annotations
@@ -17,15 +25,38 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from llmops.config import load_experiment, parse_condition
 from llmops.engine.base import COMPLETED, FlowEngine
 from llmops.errors import LLMOpsError
-from llmops.paths import relative, reports_dir
+from llmops.paths import relative, reports_dir, use_case_dir
 from llmops.run import Echo
-from llmops.state import RunRecord, load_record
+from llmops.state import RunRecord, StandardRun, load_record
 
-METRIC_COLUMNS = ("evaluator", "dataset", "run", "metric", "value")
+METRIC_COLUMNS = (
+    "experiment",
+    "variant",
+    "dataset",
+    "evaluator",
+    "evaluator_dataset",
+    "metric",
+    "value",
+    "run",
+)
+RUN_COLUMNS = (
+    "kind",
+    "variant",
+    "dataset",
+    "evaluator",
+    "run",
+    "status",
+    "lines_completed",
+    "lines_failed",
+    "seconds",
+    "error",
+)
 HTML_LINE_LIMIT = 1000
-LABEL_CHARS = 46
+LABEL_CHARS = 40
+PALETTE = ("#2f6fde", "#e8773a", "#2e9d5b", "#b04fc9", "#c9a227", "#d6455d", "#2aa5b5", "#6b6f76")
 T = TypeVar("T")
 
 
@@ -33,21 +64,60 @@ T = TypeVar("T")
 class MetricRow:
     """One aggregated metric of one evaluation run."""
 
-    evaluator: str
+    experiment: str
+    variant: str
     dataset: str
-    run: str
+    evaluator: str
+    evaluator_dataset: str
     metric: str
     value: float
+    run: str
+
+    @property
+    def key(self) -> str:
+        """``<evaluator>.<metric>``, the name gates use."""
+        return f"{self.evaluator}.{self.metric}"
 
 
 @dataclass(frozen=True)
 class LineTable:
-    """Per-line results of one dataset, ready for CSV and HTML."""
+    """Per-line results of one standard run, ready for CSV and HTML."""
 
     dataset: str
+    variant: str
     run: str
     columns: list[str]
     rows: list[dict[str, Any]]
+
+    @property
+    def file_name(self) -> str:
+        """``lines_<dataset>__<variant>.csv`` (the variant label made file-safe)."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.variant)
+        return f"lines_{self.dataset}__{safe}.csv"
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The metric variants are ranked by, and its direction."""
+
+    metric: str
+    higher_is_better: bool
+    scores: dict[str, float]
+    """Variant -> mean of the metric over its evaluation datasets."""
+
+    @property
+    def best(self) -> str | None:
+        if not self.scores:
+            return None
+        pick = max if self.higher_is_better else min
+        return pick(self.scores, key=lambda variant: self.scores[variant])
+
+    @property
+    def worst(self) -> str | None:
+        if not self.scores:
+            return None
+        pick = min if self.higher_is_better else max
+        return pick(self.scores, key=lambda variant: self.scores[variant])
 
 
 def write_report(root: Path, use_case: str, engine: FlowEngine, echo: Echo = print) -> list[Path]:
@@ -55,48 +125,70 @@ def write_report(root: Path, use_case: str, engine: FlowEngine, echo: Echo = pri
     record = load_record(root, use_case)
     out = reports_dir(root, use_case)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("outputs_*.csv"), out / "metrics.csv", out / "report.html"]:
-        stale.unlink(missing_ok=True)  # files of an earlier report with other datasets
-    metrics = collect_metrics(record, engine)
+    stale = [*out.glob("lines_*.csv"), *out.glob("outputs_*.csv")]
+    for path in [*stale, out / "metrics.csv", out / "runs.csv", out / "report.html"]:
+        path.unlink(missing_ok=True)  # files of an earlier report with other runs
+    metrics = collect_metrics(record)
     tables = collect_lines(record, engine)
+    ranking = rank_variants(metrics, _gate_directions(root, record))
     paths = []
     for table in tables:
-        path = out / f"outputs_{table.dataset}.csv"
+        path = out / table.file_name
         write_csv(path, table.columns, table.rows)
         paths.append(path)
     metrics_path = out / "metrics.csv"
     write_csv(metrics_path, list(METRIC_COLUMNS), [vars(row) for row in metrics])
+    runs_path = out / "runs.csv"
+    write_csv(runs_path, list(RUN_COLUMNS), run_rows(record))
     html_path = out / "report.html"
-    html_path.write_text(render_html(record, metrics, tables), encoding="utf-8")
-    paths += [metrics_path, html_path]
+    html_path.write_text(render_html(record, metrics, tables, ranking), encoding="utf-8")
+    paths += [metrics_path, runs_path, html_path]
     for path in paths:
         echo(f"[report] wrote {relative(path, root)}")
     return paths
 
 
-def collect_metrics(record: RunRecord, engine: FlowEngine) -> list[MetricRow]:
-    """Metrics of every completed evaluation run."""
-    rows = []
-    for run in record.evaluation_runs:
-        if run.status != COMPLETED:
-            continue
-        values = _read(run.run_name, lambda name=run.run_name: engine.metrics(name))
-        rows += [
-            MetricRow(run.evaluator, run.dataset, run.run_name, metric, value)
-            for metric, value in sorted(values.items())
-        ]
+def collect_metrics(record: RunRecord) -> list[MetricRow]:
+    """Metrics of every completed evaluation run, as stored by the evaluate stage."""
+    return [
+        MetricRow(
+            experiment=record.experiment,
+            variant=run.variant,
+            dataset=run.standard_dataset or run.dataset,
+            evaluator=run.evaluator,
+            evaluator_dataset=run.dataset,
+            metric=metric,
+            value=value,
+            run=run.run_name,
+        )
+        for run in record.evaluation_runs
+        if run.status == COMPLETED
+        for metric, value in sorted(run.metrics.items())
+    ]
+
+
+def run_rows(record: RunRecord) -> list[dict[str, Any]]:
+    """One row per standard and evaluation run."""
+    rows: list[dict[str, Any]] = [
+        {"kind": "standard", "evaluator": "", **run.model_dump(), "run": run.run_name}
+        for run in record.standard_runs
+    ]
+    rows += [
+        {"kind": "evaluation", **run.model_dump(), "run": run.run_name}
+        for run in record.evaluation_runs
+    ]
     return rows
 
 
 def collect_lines(record: RunRecord, engine: FlowEngine) -> list[LineTable]:
-    """Per-line tables: standard inputs/outputs joined with evaluators' line outputs."""
+    """Per standard run: its lines joined with the bound evaluators' line outputs."""
     tables = []
     for run in record.standard_runs:
         if run.status != COMPLETED:
             continue
         lines = _read(run.run_name, lambda name=run.run_name: engine.line_results(name))
         scores = {
-            evaluation.evaluator: {
+            _score_prefix(evaluation.evaluator, evaluation.dataset, run): {
                 line["line_number"]: line["outputs"]
                 for line in _read(
                     evaluation.run_name,
@@ -104,11 +196,15 @@ def collect_lines(record: RunRecord, engine: FlowEngine) -> list[LineTable]:
                 )
             }
             for evaluation in record.evaluation_runs
-            if evaluation.dataset == run.dataset and evaluation.status == COMPLETED
+            if evaluation.base_run == run.run_name and evaluation.status == COMPLETED
         }
         columns, rows = join_lines(lines, scores)
-        tables.append(LineTable(run.dataset, run.run_name, columns, rows))
+        tables.append(LineTable(run.dataset, run.variant, run.run_name, columns, rows))
     return tables
+
+
+def _score_prefix(evaluator: str, dataset: str, run: StandardRun) -> str:
+    return evaluator if dataset == run.dataset else f"{evaluator}[{dataset}]"
 
 
 def join_lines(
@@ -130,6 +226,32 @@ def join_lines(
     return list(columns), rows
 
 
+def rank_variants(metrics: list[MetricRow], directions: dict[str, bool]) -> Ranking | None:
+    """Rank variants by the first gated metric (else the first metric), mean over datasets."""
+    keys = list(dict.fromkeys(row.key for row in metrics))
+    if not keys:
+        return None
+    metric = next((key for key in directions if key in keys), sorted(keys)[0])
+    values: dict[str, list[float]] = {}
+    for row in metrics:
+        if row.key == metric:
+            values.setdefault(row.variant, []).append(row.value)
+    scores = {variant: sum(items) / len(items) for variant, items in values.items()}
+    return Ranking(metric, directions.get(metric, True), scores)
+
+
+def _gate_directions(root: Path, record: RunRecord) -> dict[str, bool]:
+    """``<evaluator>.<metric>`` -> higher is better, from the experiment's gates."""
+    try:
+        config = load_experiment(use_case_dir(root, record.use_case), record.env)
+    except LLMOpsError:
+        return {}  # the report still works from the record alone
+    return {
+        f"{evaluator}.{metric}": parse_condition(condition)[0] not in ("<", "<=")
+        for (evaluator, metric), (condition, _) in config.all_gates().items()
+    }
+
+
 def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
     """UTF-8 CSV; lists and dicts are written as JSON so they stay parseable."""
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -148,64 +270,122 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def bar_chart_svg(metrics: list[MetricRow]) -> str:
-    """Inline SVG with one horizontal bar per metric (0..1 scale unless values exceed 1)."""
-    if not metrics:
-        return "<p>No metrics yet: run <code>llmops evaluate</code>.</p>"
-    label_width, bar_width, row_height = 320, 360, 26
-    top = max([1.0, *(abs(row.value) for row in metrics)])
-    height = row_height * len(metrics) + 10
+def variant_colors(variants: list[str]) -> dict[str, str]:
+    """A stable colour per variant, in run order."""
+    return {variant: PALETTE[index % len(PALETTE)] for index, variant in enumerate(variants)}
+
+
+def metric_chart_svg(metric: str, rows: list[MetricRow], colors: dict[str, str]) -> str:
+    """Grouped horizontal bars for one metric: a group per dataset, a bar per variant."""
+    label_width, bar_width, bar_height, gap = 210, 360, 16, 10
+    top = max([1.0, *(abs(row.value) for row in rows)])
+    datasets = list(dict.fromkeys(row.evaluator_dataset for row in rows))
+    height = sum(
+        bar_height * sum(1 for r in rows if r.evaluator_dataset == d) + gap for d in datasets
+    )
     parts = [
-        f'<svg role="img" width="{label_width + bar_width + 80}"'
-        f' height="{height}" aria-label="metric values">'
+        f'<svg class="chart" role="img" width="{label_width + bar_width + 70}" '
+        f'height="{height + 6}" aria-label="{_esc(metric)} by dataset and variant">'
+        f"<title>{_esc(metric)}</title>"
     ]
-    for index, row in enumerate(metrics):
-        y = 5 + index * row_height
-        width = max(0.0, row.value) / top * bar_width
-        label = f"{row.evaluator} / {row.dataset} / {row.metric}"
-        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "\u2026"
+    y = 3
+    for dataset in datasets:
+        group = [row for row in rows if row.evaluator_dataset == dataset]
+        middle = y + bar_height * len(group) / 2 + 4
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">'
-            f"<title>{_esc(label)}</title>{_esc(short)}</text>"
-            f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="18" class="track"/>'
-            f'<rect x="{label_width}" y="{y + 3}" width="{width:.1f}" height="18" class="bar"/>'
-            f'<text x="{label_width + bar_width + 6}" y="{y + 17}">{row.value:.4g}</text>'
+            f'<text x="{label_width - 8}" y="{middle:.0f}" text-anchor="end">'
+            f"{_esc(_short(dataset))}</text>"
         )
+        for row in group:
+            width = max(0.0, row.value) / top * bar_width
+            parts.append(
+                f'<rect x="{label_width}" y="{y}" width="{bar_width}" height="{bar_height - 2}"'
+                ' class="track"/>'
+                f'<rect x="{label_width}" y="{y}" width="{width:.1f}" height="{bar_height - 2}"'
+                f' class="bar" fill="{colors.get(row.variant, PALETTE[-1])}">'
+                f"<title>{_esc(row.variant)} / {_esc(dataset)}: {row.value:.4g}</title></rect>"
+                f'<text x="{label_width + bar_width + 6}" y="{y + bar_height - 4}">'
+                f"{row.value:.4g}</text>"
+            )
+            y += bar_height
+        y += gap
     parts.append("</svg>")
     return "".join(parts)
 
 
-def render_html(record: RunRecord, metrics: list[MetricRow], tables: list[LineTable]) -> str:
+def legend_html(colors: dict[str, str]) -> str:
+    """Colour key of the variants."""
+    items = "".join(
+        f'<li><span class="swatch" style="background:{color}"></span>{_esc(variant)}</li>'
+        for variant, color in colors.items()
+    )
+    return f'<ul class="legend">{items}</ul>'
+
+
+def comparison_table(metrics: list[MetricRow], variants: list[str]) -> str:
+    """Variants as rows, ``metric @ dataset`` as columns; the best cell per column marked."""
+    columns = list(dict.fromkeys((row.key, row.evaluator_dataset) for row in metrics))
+    values = {(row.variant, row.key, row.evaluator_dataset): row.value for row in metrics}
+    head = "".join(f"<th>{_esc(key)}<br><small>{_esc(ds)}</small></th>" for key, ds in columns)
+    body = []
+    for variant in variants:
+        cells = []
+        for key, dataset in columns:
+            value = values.get((variant, key, dataset))
+            column = [values.get((v, key, dataset)) for v in variants]
+            known = [v for v in column if v is not None]
+            best = value is not None and len(known) > 1 and value == max(known)
+            text = "-" if value is None else f"{value:.4g}"
+            cells.append(f'<td class="{"best" if best else ""}">{text}</td>')
+        body.append(f"<tr><th>{_esc(variant)}</th>{''.join(cells)}</tr>")
+    return (
+        f'<table id="comparison"><thead><tr><th>variant</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def render_html(
+    record: RunRecord,
+    metrics: list[MetricRow],
+    tables: list[LineTable],
+    ranking: Ranking | None = None,
+) -> str:
     """The whole report page; every value is escaped."""
     generated = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     title = f"{record.experiment}: experiment report"
-    runs = [
-        ("standard", run.dataset, "", run.run_name, run.status, run.error)
-        for run in record.standard_runs
-    ] + [
-        ("evaluation", run.dataset, run.evaluator, run.run_name, run.status, run.error)
-        for run in record.evaluation_runs
-    ]
+    variants = record.variants
+    colors = variant_colors(variants)
+    datasets = list(dict.fromkeys(run.dataset for run in record.standard_runs))
     body = [
         f"<h1>{_esc(title)}</h1>",
         f'<p class="meta">use case {_esc(record.use_case)} &middot; env '
         f"{_esc(record.env or 'none')} &middot; engine {_esc(record.engine)} &middot; "
+        f"{len(variants)} variant(s) x {len(datasets)} dataset(s) &middot; "
         f"generated {_esc(generated)}</p>",
-        "<h2>Metrics</h2>",
-        bar_chart_svg(metrics),
-        _table(list(METRIC_COLUMNS), [[getattr(m, c) for c in METRIC_COLUMNS] for m in metrics]),
-        "<h2>Runs</h2>",
-        _table(["kind", "dataset", "evaluator", "run", "status", "error"], runs),
     ]
-    for table in tables:
-        shown = table.rows[:HTML_LINE_LIMIT]
-        body.append(f"<h2>Lines: {_esc(table.dataset)} <small>({_esc(table.run)})</small></h2>")
-        if len(table.rows) > len(shown):
+    if ranking is not None and ranking.best is not None:
+        direction = "higher" if ranking.higher_is_better else "lower"
+        body.append(
+            f'<p id="ranking">Ranked by <b>{_esc(ranking.metric)}</b> ({direction} is better, '
+            f"mean over datasets): best <b>{_esc(ranking.best)}</b>"
+            + (f", worst <b>{_esc(ranking.worst)}</b>" if ranking.worst != ranking.best else "")
+            + ".</p>"
+        )
+    body.append('<h2>Metrics</h2><section id="metric-charts">')
+    if metrics:
+        body.append(legend_html(colors))
+        for key in dict.fromkeys(row.key for row in metrics):
+            rows = [row for row in metrics if row.key == key]
             body.append(
-                f"<p>First {len(shown)} of {len(table.rows)} lines; "
-                f"outputs_{_esc(table.dataset)}.csv has all of them.</p>"
+                f'<figure class="metric"><figcaption>{_esc(key)}</figcaption>'
+                f"{metric_chart_svg(key, rows, colors)}</figure>"
             )
-        body.append(_table(table.columns, [[row.get(c) for c in table.columns] for row in shown]))
+        body.append("</section>")
+        body.append(comparison_table(metrics, variants))
+    else:
+        body.append("<p>No metrics yet: run <code>llmops evaluate</code>.</p></section>")
+    body += ['<h2>Runs</h2><div id="runs">', _runs_table(record), "</div>"]
+    body += _line_sections(tables, ranking, len(variants))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -213,6 +393,55 @@ def render_html(record: RunRecord, metrics: list[MetricRow], tables: list[LineTa
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
+
+
+def _runs_table(record: RunRecord) -> str:
+    rows = [
+        [
+            row["kind"],
+            row["variant"],
+            row["dataset"],
+            row.get("evaluator", ""),
+            row["run"],
+            row["status"],
+            row["seconds"],
+            row["error"],
+        ]
+        for row in run_rows(record)
+    ]
+    columns = ["kind", "variant", "dataset", "evaluator", "run", "status", "seconds", "error"]
+    return _table(columns, rows)
+
+
+def _line_sections(tables: list[LineTable], ranking: Ranking | None, variants: int) -> list[str]:
+    """Per-line tables: best and worst variant when there are several, else every run."""
+    if variants > 1 and ranking is not None and ranking.best is not None:
+        picks = [("best", ranking.best)]
+        if ranking.worst != ranking.best:
+            picks.append(("worst", ranking.worst))
+    else:
+        picks = [("lines", None)]
+    parts: list[str] = []
+    for role, variant in picks:
+        chosen = [t for t in tables if variant is None or t.variant == variant]
+        parts.append(f'<section id="lines-{role}">')
+        for table in chosen:
+            heading = f"{role} variant {table.variant}" if variant else f"variant {table.variant}"
+            shown = table.rows[:HTML_LINE_LIMIT]
+            parts.append(
+                f"<h2>Lines: {_esc(table.dataset)} &middot; {_esc(heading)} "
+                f"<small>({_esc(table.run)})</small></h2>"
+            )
+            if len(table.rows) > len(shown):
+                parts.append(
+                    f"<p>First {len(shown)} of {len(table.rows)} lines; "
+                    f"{_esc(table.file_name)} has all of them.</p>"
+                )
+            parts.append(
+                _table(table.columns, [[row.get(c) for c in table.columns] for row in shown])
+            )
+        parts.append("</section>")
+    return parts
 
 
 STYLE = """
@@ -223,9 +452,19 @@ table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.875rem; }
 th, td { border: 1px solid #d1d9e0; padding: 0.25rem 0.5rem; text-align: left;
          vertical-align: top; max-width: 32rem; overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
+td.best { background: #dafbe1; font-weight: 600; }
+figure.metric { margin: 0.75rem 0 1.25rem; }
+figcaption { font-weight: 600; margin-bottom: 0.25rem; }
 svg text { font-size: 12px; fill: #1f2328; }
-svg .track { fill: #eef1f4; } svg .bar { fill: #2f6fde; }
+svg .track { fill: #eef1f4; }
+.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1rem; }
+.swatch { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.35rem;
+          vertical-align: -0.1rem; border-radius: 2px; }
 """
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "\u2026"
 
 
 def _table(columns: list[str], rows: Iterable[Iterable[Any]]) -> str:

@@ -1,8 +1,12 @@
-"""Managed by the LLMOps template. Run stage: the standard flow over every dataset.
+"""Managed by the LLMOps template. Run stage: the standard flow over every dataset and variant.
 
 Validation runs first so a typo fails in milliseconds, not after a batch run. Each
-dataset gets its own run named ``<experiment>_<dataset>_<YYYYmmdd_HHMMSS>``; a failed
-run is recorded and reported by name and the other datasets still run.
+dataset runs once per selected variant combination (see ``llmops.plan``), as a run
+named ``<experiment>_<variant>_<dataset>_<YYYYmmdd_HHMMSS>``. A failed run is
+recorded and reported by name; the other runs still execute and keep their results.
+
+Concurrency: ``--workers`` (command line) or ``runtime.workers`` (experiment.yaml)
+sets how many lines of a run execute in parallel (prompt flow's ``PF_WORKER_COUNT``).
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from llmops.config import load_connections, load_experiment
-from llmops.connections import resolve_connections
-from llmops.engine.base import FAILED, FlowEngine, RunOutcome, RunRequest
+from llmops.config import ExperimentConfig, load_experiment
+from llmops.engine import prepare_connections
+from llmops.engine.base import FAILED, FlowEngine, Progress, RunOutcome, RunRequest
 from llmops.errors import ValidationFailed
 from llmops.paths import use_case_dir
+from llmops.plan import make_plan
+from llmops.progress import Reporter, plain
 from llmops.state import RunRecord, StandardRun, save_record
 from llmops.validate import validate_use_case
 
@@ -27,26 +33,43 @@ def run_stamp() -> str:
     return time.strftime("%Y%m%d_%H%M%S", time.gmtime())
 
 
-def submit(engine: FlowEngine, request: RunRequest) -> RunOutcome:
+def submit(engine: FlowEngine, request: RunRequest, progress: Progress | None = None) -> RunOutcome:
     """Run one flow; an unexpected engine error becomes a failed outcome, not a crash."""
     try:
-        return engine.run(request)
+        return engine.run(request, progress)
     except Exception as error:  # one broken run must not stop the others
         return RunOutcome(run_name=request.name, status=FAILED, error=f"{error}" or repr(error))
 
 
-def outcome_line(stage: str, outcome: RunOutcome) -> str:
-    """One progress line per finished run; the error and log file when it failed."""
+def outcome_line(stage: str, outcome: RunOutcome, seconds: float | None = None) -> str:
+    """One line per finished run; the error and log file when it failed."""
     details = outcome.details
     line = f"[{stage}] {outcome.run_name}: {outcome.status}"
     if "lines_completed" in details:
         total = details["lines_completed"] + details.get("lines_failed", 0)
-        line += f" ({details['lines_completed']}/{total} lines)"
+        line += f" ({details['lines_completed']}/{total} lines"
+        line += f", {seconds:.1f} s)" if seconds is not None else ")"
     if outcome.error:
         line += f"\n[{stage}]   error: {outcome.error}"
     if outcome.error and details.get("log"):
         line += f"\n[{stage}]   log: {details['log']}"
     return line
+
+
+def count_lines(path: Path) -> int:
+    """Data lines of a JSONL file (blank lines do not count)."""
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def check_and_load(
+    root: Path, use_case: str, env: str | None, engine: FlowEngine
+) -> ExperimentConfig:
+    """Validate (all problems at once) and return the experiment config."""
+    problems = validate_use_case(root, use_case, env, engine)
+    if problems:
+        raise ValidationFailed(problems)
+    return load_experiment(use_case_dir(root, use_case), env)
 
 
 def run_use_case(
@@ -56,32 +79,55 @@ def run_use_case(
     engine: FlowEngine,
     echo: Echo = print,
     stamp: str | None = None,
+    workers: int | None = None,
+    reporter: Reporter | None = None,
 ) -> RunRecord:
-    """Validate, create connections, run every dataset, and save the run record."""
-    problems = validate_use_case(root, use_case, env, engine)
-    if problems:
-        raise ValidationFailed(problems)
-    config = load_experiment(use_case_dir(root, use_case), env)
-    engine.ensure_connections(resolve_connections(config.connections, load_connections(root)))
+    """Validate, create connections, run every dataset x variant, save the run record."""
+    reporter = reporter or plain(echo)
+    config = check_and_load(root, use_case, env, engine)
+    plan = make_plan(config, engine.describe(config.path(config.flow)))
+    prepare_connections(engine, config.connections, root)
     stamp = stamp or run_stamp()
+    workers = workers or config.runtime.workers
     record = RunRecord(use_case=use_case, experiment=config.name, env=env, engine=engine.name)
-    for dataset in config.datasets:
-        request = RunRequest(
-            flow_dir=config.path(config.flow),
-            data=config.path(dataset.source),
-            column_mapping=dict(dataset.mappings),
-            name=f"{config.name}_{dataset.name}_{stamp}",
-        )
-        echo(f"[run] {request.name}: flow {config.flow} on {dataset.source}")
-        outcome = submit(engine, request)
-        echo(outcome_line("run", outcome))
-        record.standard_runs.append(
-            StandardRun(
-                dataset=dataset.name,
-                run_name=outcome.run_name,
-                status=outcome.status,
-                error=outcome.error,
+    sizes = {dataset.name: count_lines(config.path(dataset.source)) for dataset in config.datasets}
+    total = sum(sizes[step.dataset] for step in plan.standard)
+    labels = ", ".join(variant.label for variant in plan.variants)
+    reporter.echo(
+        f"[run] {len(plan.standard)} run(s): {len(config.datasets)} dataset(s) x "
+        f"{len(plan.variants)} variant(s) ({labels}); workers {workers or 'default'}"
+    )
+    with reporter.stage("run", len(plan.standard), total):
+        for step in plan.standard:
+            dataset = config.dataset(step.dataset)
+            assert dataset is not None  # the plan only names configured datasets
+            request = RunRequest(
+                flow_dir=config.path(config.flow),
+                data=config.path(dataset.source),
+                column_mapping=dict(dataset.mappings),
+                name=step.run_name(config.name, stamp),
+                variant=dict(step.variant.overrides),
+                workers=workers,
+                line_timeout=config.runtime.line_timeout,
             )
-        )
+            started = time.monotonic()
+            with reporter.run(request.name, sizes[step.dataset]) as progress:
+                outcome = submit(engine, request, progress)
+            seconds = time.monotonic() - started
+            reporter.echo(outcome_line("run", outcome, seconds))
+            record.standard_runs.append(
+                StandardRun(
+                    dataset=step.dataset,
+                    run_name=outcome.run_name,
+                    status=outcome.status,
+                    error=outcome.error,
+                    variant=step.variant.label,
+                    overrides=dict(step.variant.overrides),
+                    lines_completed=int(outcome.details.get("lines_completed", 0)),
+                    lines_failed=int(outcome.details.get("lines_failed", 0)),
+                    seconds=round(seconds, 3),
+                )
+            )
+            save_record(root, record)  # a crash later keeps the runs made so far
     save_record(root, record)
     return record

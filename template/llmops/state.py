@@ -23,12 +23,19 @@ def now_utc() -> str:
 
 
 class StandardRun(BaseModel):
-    """One run of the standard flow over one dataset."""
+    """One run of the standard flow over one dataset, with one variant combination."""
 
     dataset: str
     run_name: str
     status: str
     error: str = ""
+    variant: str = "default"
+    """Variant label: ``default`` or ``node.variant_id`` (``+`` between several nodes)."""
+    overrides: dict[str, str] = Field(default_factory=dict)
+    """Node -> variant for the nodes not at their default."""
+    lines_completed: int = 0
+    lines_failed: int = 0
+    seconds: float = 0.0
 
 
 class EvaluationRun(BaseModel):
@@ -36,10 +43,16 @@ class EvaluationRun(BaseModel):
 
     evaluator: str
     dataset: str
+    """The evaluator dataset (a standard dataset, or one with its own source)."""
     base_run: str
     run_name: str
     status: str
     error: str = ""
+    variant: str = "default"
+    standard_dataset: str = ""
+    """The standard dataset whose run is bound (equals ``dataset`` without a reference)."""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    seconds: float = 0.0
 
 
 class RunRecord(BaseModel):
@@ -54,9 +67,21 @@ class RunRecord(BaseModel):
     standard_runs: list[StandardRun] = Field(default_factory=list)
     evaluation_runs: list[EvaluationRun] = Field(default_factory=list)
 
-    def standard_run(self, dataset: str) -> StandardRun | None:
-        """The standard run of a dataset, if one was made."""
-        return next((run for run in self.standard_runs if run.dataset == dataset), None)
+    def standard_run(self, dataset: str, variant: str = "default") -> StandardRun | None:
+        """The standard run of a dataset and variant, if one was made."""
+        return next(
+            (
+                run
+                for run in self.standard_runs
+                if run.dataset == dataset and run.variant == variant
+            ),
+            None,
+        )
+
+    @property
+    def variants(self) -> list[str]:
+        """Variant labels in the order they ran."""
+        return list(dict.fromkeys(run.variant for run in self.standard_runs))
 
     @property
     def failed(self) -> list[str]:

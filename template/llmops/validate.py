@@ -16,6 +16,7 @@ from llmops.config import ExperimentConfig, load_connections, load_experiment
 from llmops.engine.base import FlowEngine, FlowSignature
 from llmops.errors import LLMOpsError
 from llmops.paths import relative, use_case_dir
+from llmops.plan import VariantError, select_variants
 
 REFERENCE = re.compile(r"^\$\{(?P<source>data|run\.outputs|run\.inputs)\.(?P<name>[^{}]+)\}$")
 COLUMN_SAMPLE_LINES = 100
@@ -80,13 +81,7 @@ class _Checker:
             ("datasets", self.config.datasets),
             ("evaluators", self.config.evaluators),
         ):
-            names = [item.name for item in items]
-            for index, name in enumerate(names):
-                if name in names[:index]:
-                    self.problems.append(
-                        f"{self.where(top)}: {top}[{index}].name: '{name}' is used twice "
-                        "(names must be unique; they become run names)"
-                    )
+            self._unique(top, top, [item.name for item in items])
         standard = self._flow(self.config.flow, f"{self.where('flow')}: flow")
         for index, dataset in enumerate(self.config.datasets):
             key = f"datasets[{index}]"
@@ -94,9 +89,52 @@ class _Checker:
             if standard is not None:
                 self._check_inputs(standard, dataset.mappings, f"{key}.mappings", "datasets")
             self._check_mappings(dataset.mappings, data, None, f"{key}.mappings", "datasets")
+        if standard is not None:
+            self._check_variants(standard)
+        metrics: dict[str, frozenset[str] | None] = {}
         for index in range(len(self.config.evaluators)):
-            self._check_evaluator(index, standard)
+            metrics[self.config.evaluators[index].name] = self._check_evaluator(index, standard)
+        self._check_gates(metrics)
         return self.problems
+
+    def _unique(self, top: str, key: str, names: list[str]) -> None:
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.problems.append(
+                    f"{self.where(top)}: {key}[{index}].name: '{name}' is used twice "
+                    "(names must be unique; they become run names)"
+                )
+
+    def _check_variants(self, standard: FlowSignature) -> None:
+        mode = self.config.variants
+        if standard.kind != "dag" and mode != "defaults":
+            self.problems.append(
+                f"{self.where('variants')}: variants: the flow {self.config.flow} is a "
+                f"{standard.kind} flow and has no node variants; use `variants: defaults` "
+                "(or remove the key)"
+            )
+            return
+        try:
+            select_variants(mode, standard.variants, self.config.runtime.max_variants)
+        except VariantError as error:
+            self.problems.append(f"{self.where('variants')}: variants: {error}")
+
+    def _check_gates(self, metrics: dict[str, frozenset[str] | None]) -> None:
+        for (evaluator, metric), (_condition, key) in self.config.all_gates().items():
+            top = "gates" if key.startswith("gates.") else "evaluators"
+            where = f"{self.where(top)}: {key}"
+            if evaluator not in metrics:
+                self.problems.append(
+                    f"{where}: no evaluator '{evaluator}' in this experiment "
+                    f"(evaluators: {', '.join(metrics) or 'none'})"
+                )
+                continue
+            produced = metrics[evaluator]
+            if produced is not None and metric not in produced:
+                self.problems.append(
+                    f"{where}: evaluator '{evaluator}' does not produce metric '{metric}' "
+                    f"(its flow logs: {', '.join(sorted(produced)) or 'no metrics'})"
+                )
 
     def _check_connections(self) -> None:
         try:
@@ -199,23 +237,42 @@ class _Checker:
                         f"{self.config.flow} ({kind}s: {', '.join(sorted(names)) or 'none'})"
                     )
 
-    def _check_evaluator(self, index: int, standard: FlowSignature | None) -> None:
+    def _check_evaluator(self, index: int, standard: FlowSignature | None) -> frozenset[str] | None:
+        """Check one evaluator; return the metrics its flow logs (None = unknown)."""
         evaluator = self.config.evaluators[index]
         key = f"evaluators[{index}]"
-        flow = self._flow(evaluator.flow, f"{self.where('evaluators')}: {key}.flow")
+        where = self.where("evaluators")
+        flow = self._flow(evaluator.flow, f"{where}: {key}.flow")
         names = [dataset.name for dataset in self.config.datasets]
+        self._unique("evaluators", f"{key}.datasets", [item.name for item in evaluator.datasets])
         for position, item in enumerate(evaluator.datasets):
             item_key = f"{key}.datasets[{position}]"
-            dataset = self.config.dataset(item.name)
-            if dataset is None:
-                self.problems.append(
-                    f"{self.where('evaluators')}: {item_key}.name: '{item.name}' is not a "
-                    f"dataset of this experiment (datasets: {', '.join(names)})"
-                )
-                continue
-            data = self._dataset(dataset.source, f"{self.where('datasets')}: {item.name}")
+            if item.reference is not None:
+                if self.config.dataset(item.reference) is None:
+                    self.problems.append(
+                        f"{where}: {item_key}.reference: '{item.reference}' is not a dataset "
+                        f"of this experiment (datasets: {', '.join(names)})"
+                    )
+                    continue
+                if item.name in names:
+                    self.problems.append(
+                        f"{where}: {item_key}.name: '{item.name}' is already a standard "
+                        "dataset; give a dataset with its own source a new name"
+                    )
+                data = self._dataset(item.source or "", f"{where}: {item_key}.source")
+            else:
+                dataset = self.config.dataset(item.name)
+                if dataset is None:
+                    self.problems.append(
+                        f"{where}: {item_key}.name: '{item.name}' is not a dataset of this "
+                        f"experiment (datasets: {', '.join(names)}); to score another file, "
+                        "give it a new name, a source and `reference: <dataset>`"
+                    )
+                    continue
+                data = self._dataset(dataset.source, f"{self.where('datasets')}: {item.name}")
             if flow is not None:
                 self._check_inputs(flow, item.mappings, f"{item_key}.mappings", "evaluators")
             self._check_mappings(
                 item.mappings, data, standard, f"{item_key}.mappings", "evaluators", True
             )
+        return flow.metrics if flow is not None else None

@@ -3,8 +3,10 @@
 # Proposes the latest template version on a branch: check, update, commit.
 #   scripts/template-update.sh [--base BRANCH]
 # Exit 0 when up to date or when a branch was committed; the branch name and the
-# files with conflict markers are printed (and set as pipeline variables under
-# Azure DevOps). Needs copier and copier-template-extensions on PATH.
+# files with conflict markers are printed, and handed to the next step: pipeline
+# variables under Azure Pipelines (templateUpdateBranch, templateUpdateVersion,
+# templateUpdateConflicts), step outputs under GitHub Actions (branch, version,
+# conflicts). Needs copier and copier-template-extensions on PATH.
 set -euo pipefail
 
 base="$(git rev-parse --abbrev-ref HEAD)"
@@ -33,12 +35,20 @@ fi
 latest="$(copier check-update --output-format json \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["latest_version"])')"
 branch="template-update/${latest}"
-if git rev-parse --verify --quiet "refs/heads/${branch}" >/dev/null; then
-  echo "Branch ${branch} already exists: the update was proposed before."
-  exit 0
-fi
+for ref in "refs/heads/${branch}" "refs/remotes/origin/${branch}"; do
+  if git rev-parse --verify --quiet "${ref}" >/dev/null; then
+    echo "Branch ${branch} already exists: the update was proposed before."
+    exit 0
+  fi
+done
 
-git switch --quiet -c "${branch}" "${base}"
+# CI checkouts may hold the base branch only as origin/<base> (a detached HEAD).
+start="${base}"
+if ! git rev-parse --verify --quiet "refs/heads/${base}" >/dev/null &&
+  git rev-parse --verify --quiet "refs/remotes/origin/${base}" >/dev/null; then
+  start="origin/${base}"
+fi
+git switch --quiet -c "${branch}" "${start}"
 if ! copier update --trust --defaults --skip-answered --conflict inline; then
   echo "copier update failed: restoring ${base}." >&2
   git reset --quiet --hard
@@ -59,4 +69,11 @@ if [ "${TF_BUILD:-}" = "True" ]; then
   echo "##vso[task.setvariable variable=templateUpdateBranch]${branch}"
   echo "##vso[task.setvariable variable=templateUpdateVersion]${latest}"
   echo "##vso[task.setvariable variable=templateUpdateConflicts]${conflicts}"
+fi
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+  {
+    echo "branch=${branch}"
+    echo "version=${latest}"
+    echo "conflicts=${conflicts}"
+  } >>"${GITHUB_OUTPUT}"
 fi

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from llmops.connections import ResolvedConnection
-from llmops.engine.base import COMPLETED, FAILED, FlowSignature, RunOutcome, RunRequest
+from llmops.engine.base import (
+    COMPLETED,
+    FAILED,
+    FlowSignature,
+    NodeVariants,
+    Progress,
+    RunOutcome,
+    RunRequest,
+)
 
 CONNECTIONS = """\
 connections:
@@ -172,21 +180,30 @@ class FakeEngine:
     name: str = "fake"
     requests: list[RunRequest] = field(default_factory=list)
     connections: list[ResolvedConnection] = field(default_factory=list)
+    variants: dict[str, NodeVariants] = field(default_factory=dict)
+    """Node variants the standard flow reports (none by default)."""
 
     def describe(self, flow_dir: Path) -> FlowSignature:
         if flow_dir.name == "evaluation":
             return FlowSignature(
-                {"entities": False, "ground_truth": False, "strict": True}, frozenset({"f1"})
+                {"entities": False, "ground_truth": False, "strict": True},
+                frozenset({"f1"}),
+                metrics=frozenset({"f1", "exact_match_rate"}),
             )
         return FlowSignature(
-            {"text": False, "entity_type": False}, frozenset({"entities"}), frozenset({"aoai"})
+            {"text": False, "entity_type": False},
+            frozenset({"entities"}),
+            frozenset({"aoai"}),
+            variants=self.variants,
         )
 
     def ensure_connections(self, connections: list[ResolvedConnection]) -> None:
         self.connections = list(connections)
 
-    def run(self, request: RunRequest) -> RunOutcome:
+    def run(self, request: RunRequest, progress: Progress | None = None) -> RunOutcome:
         self.requests.append(request)
+        if progress is not None:
+            progress(1)
         if any(part in request.name for part in self.explode):
             raise RuntimeError("engine crashed")
         if any(part in request.name for part in self.fail):

@@ -157,3 +157,15 @@ def test_offline_connections_use_the_ordinary_variables(project: Path) -> None:
         assert body["choices"][0]["message"]["content"] == "Maria Garcia, Tom Lee"
     assert "AOAI_API_BASE" not in os.environ
     assert "OAI_API_KEY" not in os.environ
+
+
+def test_embeddings_reward_shared_words() -> None:
+    from llmops.mock_llm import embed
+
+    def cosine(left: list[float], right: list[float]) -> float:
+        return sum(a * b for a, b in zip(left, right, strict=True))
+
+    question = embed("How many vacation days do new employees get?")
+    related = embed("New employees get 25 vacation days per calendar year.")
+    unrelated = embed("Submit receipts in the expense tool within 30 days.")
+    assert cosine(question, related) > cosine(question, unrelated)

@@ -31,28 +31,53 @@ EVAL_LINES = [
 
 
 def recorded(root: Path) -> FakeEngine:
+    """Two variants on dataset train (one evaluated), a failed run on dataset extra."""
     record = RunRecord(
         use_case="demo",
         experiment="demo",
         env="pr",
         standard_runs=[
-            StandardRun(dataset="train", run_name="demo_train_1", status=COMPLETED),
-            StandardRun(dataset="extra", run_name="demo_extra_1", status=FAILED, error="boom"),
+            StandardRun(dataset="train", run_name="demo_default_train_1", status=COMPLETED),
+            StandardRun(
+                dataset="train",
+                run_name="demo_extract-v1_train_1",
+                status=COMPLETED,
+                variant="extract.v1",
+                overrides={"extract": "v1"},
+            ),
+            StandardRun(
+                dataset="extra", run_name="demo_default_extra_1", status=FAILED, error="boom"
+            ),
         ],
         evaluation_runs=[
             EvaluationRun(
                 evaluator="match",
                 dataset="train",
-                base_run="demo_train_1",
-                run_name="demo_match_train_1",
+                standard_dataset="train",
+                base_run="demo_default_train_1",
+                run_name="demo_match_default_train_1",
                 status=COMPLETED,
-            )
+                metrics={"f1": 0.75, "exact_match_rate": 0.5},
+            ),
+            EvaluationRun(
+                evaluator="match",
+                dataset="train",
+                standard_dataset="train",
+                variant="extract.v1",
+                base_run="demo_extract-v1_train_1",
+                run_name="demo_match_extract-v1_train_1",
+                status=COMPLETED,
+                metrics={"f1": 0.25, "exact_match_rate": 0.0},
+            ),
         ],
     )
     save_record(root, record)
     return FakeEngine(
-        lines={"demo_match_train": EVAL_LINES, "demo_train": LINES},
-        scores={"demo_match_train": {"f1": 0.75, "exact_match_rate": 0.5}},
+        lines={
+            "demo_match_default_train": EVAL_LINES,
+            "demo_match_extract-v1_train": EVAL_LINES,
+            "_train_": LINES,
+        },
     )
 
 
@@ -65,25 +90,28 @@ def test_report_writes_csv_files(project: Path) -> None:
     paths = write_report(project, "demo", recorded(project), echo=lambda _line: None)
     out = project / "reports" / "demo"
     assert sorted(path.name for path in paths) == [
+        "lines_train__default.csv",
+        "lines_train__extract.v1.csv",
         "metrics.csv",
-        "outputs_train.csv",
         "report.html",
+        "runs.csv",
     ]
-    assert read_csv(out / "metrics.csv") == [
-        {
-            "evaluator": "match",
-            "dataset": "train",
-            "run": "demo_match_train_1",
-            "metric": name,
-            "value": value,
-        }
-        for name, value in (("exact_match_rate", "0.5"), ("f1", "0.75"))
+    metrics = read_csv(out / "metrics.csv")
+    assert [(m["variant"], m["metric"], m["value"]) for m in metrics] == [
+        ("default", "exact_match_rate", "0.5"),
+        ("default", "f1", "0.75"),
+        ("extract.v1", "exact_match_rate", "0.0"),
+        ("extract.v1", "f1", "0.25"),
     ]
-    rows = read_csv(out / "outputs_train.csv")
+    assert {m["dataset"] for m in metrics} == {"train"}
+    rows = read_csv(out / "lines_train__default.csv")
     assert [row["line_number"] for row in rows] == ["0", "1"]
     assert rows[0]["outputs.entities"] == '["Maria", "Tom"]'
     assert rows[1]["inputs.text"] == "The nurse <b>helped</b>"
     assert [row["match.f1"] for row in rows] == ["1.0", "0.5"]
+    runs = read_csv(out / "runs.csv")
+    assert [(r["kind"], r["status"]) for r in runs].count(("standard", FAILED)) == 1
+    assert any(r["error"] == "boom" for r in runs)
 
 
 def test_html_is_self_contained_and_escaped(project: Path) -> None:
@@ -94,12 +122,23 @@ def test_html_is_self_contained_and_escaped(project: Path) -> None:
     assert "<link" not in page.lower()
     assert "<style>" in page and "<svg" in page
     assert "The nurse &lt;b&gt;helped&lt;/b&gt;" in page
-    assert page.count('class="bar"') == 2  # one bar per metric
+    assert page.count('class="chart"') == 2  # one chart per metric
+    assert page.count('class="bar"') == 4  # one bar per variant x dataset x metric
     assert "boom" in page  # the failed run is listed with its error
 
 
+def test_html_compares_variants_and_shows_best_and_worst_lines(project: Path) -> None:
+    write_report(project, "demo", recorded(project), echo=lambda _line: None)
+    page = (project / "reports" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'id="comparison"' in page
+    assert "best <b>default</b>, worst <b>extract.v1</b>" in page
+    assert 'id="lines-best"' in page and 'id="lines-worst"' in page
+    best = page[page.index('id="lines-best"') : page.index('id="lines-worst"')]
+    assert "best variant default" in best
+
+
 def test_stale_dataset_files_are_removed(project: Path) -> None:
-    stale = project / "reports" / "demo" / "outputs_old.csv"
+    stale = project / "reports" / "demo" / "lines_old__default.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("x\n")
     write_report(project, "demo", recorded(project), echo=lambda _line: None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEngine
 
-from llmops import cli
+from llmops import cli, cli_azure
 from llmops.engine.base import COMPLETED, FAILED, SKIPPED
 from llmops.errors import LLMOpsError, ValidationFailed
 from llmops.evaluate import evaluate_use_case
@@ -87,7 +87,9 @@ def test_evaluate_refuses_a_different_env_than_the_runs(project: Path) -> None:
 def test_cli_exit_status_is_1_when_a_run_failed(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "get_engine", lambda **_kwargs: FakeEngine(fail={"_extra_"}))
+    fake = FakeEngine(fail={"_extra_"})
+    monkeypatch.setattr(cli, "get_engine", lambda **_kwargs: fake)
+    monkeypatch.setattr(cli_azure, "get_engine", lambda **_kwargs: fake)
     assert cli.main(["run"]) == 1
     out, err = capsys.readouterr()
     assert "demo_train_" in out and "Completed" in out

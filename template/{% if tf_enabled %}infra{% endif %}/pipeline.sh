@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Managed by the LLMOps template: `copier update` rewrites this file.
 #
-# Terraform steps of .azure-pipelines/infra.yml, kept in one script so they can be
-# linted and tried locally.
+# Terraform steps of the infrastructure pipeline (Azure Pipelines or GitHub Actions),
+# kept in one script so they can be linted and tried locally.
 #   infra/pipeline.sh install              install the pinned Terraform on the agent
 #   infra/pipeline.sh plan <environment>   init, fmt check, validate, plan -> tfplan
 #   infra/pipeline.sh apply <environment>  init with the plan's lock file, apply tfplan
-# plan and apply run inside AzureCLI@2 with a workload identity federation service
-# connection (AZURESUBSCRIPTION_* variables) and SYSTEM_ACCESSTOKEN mapped into the
-# step. Terraform and its providers then request fresh federated tokens themselves
-# (a plain idToken expires after 10 minutes, shorter than many applies), and
-# credentials reach Terraform as environment variables, never as arguments.
+# Azure Pipelines: plan and apply run inside AzureCLI@2 with a workload identity
+# federation service connection (AZURESUBSCRIPTION_* variables) and SYSTEM_ACCESSTOKEN
+# mapped into the step. GitHub Actions: the job has `id-token: write` and the
+# environment's AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_SUBSCRIPTION_ID variables.
+# Terraform and its providers then request fresh federated tokens themselves (a plain
+# idToken expires after 10 minutes, shorter than many applies), and credentials reach
+# Terraform as environment variables, never as arguments.
 set -euo pipefail
 
 readonly TERRAFORM_VERSION="1.15.5"
@@ -31,11 +33,36 @@ install_terraform() {
     unzip -o -q "$tmp/$zip" terraform -d "$dir"
     rm -rf "$tmp"
   fi
-  echo "##vso[task.prependpath]$dir"
+  if on_github; then
+    echo "$dir" >>"$GITHUB_PATH"
+  else
+    echo "##vso[task.prependpath]$dir"
+  fi
   "$dir/terraform" version
 }
 
+on_github() {
+  [[ "${GITHUB_ACTIONS:-}" == "true" ]]
+}
+
+authenticate_github() {
+  : "${ACTIONS_ID_TOKEN_REQUEST_URL:?give the job the permission id-token: write}"
+  : "${AZURE_CLIENT_ID:?set the GitHub environment variable AZURE_CLIENT_ID}"
+  : "${AZURE_TENANT_ID:?set the GitHub environment variable AZURE_TENANT_ID}"
+  : "${AZURE_SUBSCRIPTION_ID:?set the GitHub environment variable AZURE_SUBSCRIPTION_ID}"
+  # The providers and the azurerm backend read ACTIONS_ID_TOKEN_REQUEST_URL and
+  # ACTIONS_ID_TOKEN_REQUEST_TOKEN themselves.
+  export ARM_USE_OIDC=true
+  export ARM_CLIENT_ID="$AZURE_CLIENT_ID"
+  export ARM_TENANT_ID="$AZURE_TENANT_ID"
+  export ARM_SUBSCRIPTION_ID="$AZURE_SUBSCRIPTION_ID"
+}
+
 authenticate() {
+  if on_github; then
+    authenticate_github
+    return
+  fi
   : "${AZURESUBSCRIPTION_SERVICE_CONNECTION_ID:?run inside AzureCLI@2 with a workload identity federation service connection}"
   : "${SYSTEM_ACCESSTOKEN:?map SYSTEM_ACCESSTOKEN: \$(System.AccessToken) into the step}"
   : "${SYSTEM_OIDCREQUESTURI:?run inside an Azure Pipelines job}"
@@ -80,8 +107,13 @@ plan() {
     echo
     echo "Full plan: artifact tfplan-$env_name, file tfplan.txt."
   } >tfplan.md
-  echo "##vso[task.uploadsummary]$PWD/tfplan.md"
-  echo "##vso[task.setvariable variable=changesPresent;isOutput=true]$changes"
+  if on_github; then
+    cat tfplan.md >>"$GITHUB_STEP_SUMMARY"
+    echo "changes_present=$changes" >>"$GITHUB_OUTPUT"
+  else
+    echo "##vso[task.uploadsummary]$PWD/tfplan.md"
+    echo "##vso[task.setvariable variable=changesPresent;isOutput=true]$changes"
+  fi
 }
 
 apply() {

@@ -7,6 +7,7 @@ touching experiments, reports or pipelines. Tests use a fake engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -16,6 +17,17 @@ from llmops.connections import ResolvedConnection
 COMPLETED = "Completed"
 FAILED = "Failed"
 SKIPPED = "Skipped"
+
+Progress = Callable[[int], None]
+"""Called with the number of lines a running run has finished so far."""
+
+
+@dataclass(frozen=True)
+class NodeVariants:
+    """The variants of one node of a DAG flow (prompt flow ``node_variants``)."""
+
+    default: str
+    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,12 @@ class FlowSignature:
     outputs: frozenset[str]
     connections: frozenset[str] = frozenset()
     """Connection names the flow's nodes use."""
+    variants: Mapping[str, NodeVariants] = field(default_factory=dict)
+    """Node name -> its variants (DAG flows only; empty for flex flows)."""
+    metrics: frozenset[str] | None = None
+    """Metric names the flow logs, when they can be read statically (None = unknown)."""
+    kind: str = "dag"
+    """``dag`` or ``flex``."""
 
     @property
     def required_inputs(self) -> list[str]:
@@ -44,6 +62,12 @@ class RunRequest:
     name: str
     base_run: str | None = None
     """Name of the standard run an evaluation run reads ``${run.outputs.x}`` from."""
+    variant: Mapping[str, str] = field(default_factory=dict)
+    """Node -> variant id for the nodes that do not run their default variant."""
+    workers: int | None = None
+    """Lines in parallel (None = the engine's default)."""
+    line_timeout: int | None = None
+    """Seconds before one line fails (None = the engine's default)."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +99,11 @@ class FlowEngine(Protocol):
         """Create or update the engine's connections from resolved specs."""
         ...
 
-    def run(self, request: RunRequest) -> RunOutcome:
-        """Run a flow over a dataset; a failed run is an outcome, not an exception."""
+    def run(self, request: RunRequest, progress: Progress | None = None) -> RunOutcome:
+        """Run a flow over a dataset; a failed run is an outcome, not an exception.
+
+        ``progress`` (optional) is called from time to time with the lines done so far.
+        """
         ...
 
     def line_results(self, run_name: str) -> list[dict[str, Any]]:

@@ -12,14 +12,26 @@ prompt flow quiet and offline-safe, because its settings are read at import time
 * local connections are encrypted with a key kept by ``keyring``; unless you chose a
   backend yourself (``PYTHON_KEYRING_BACKEND``), the plaintext file backend from
   keyrings.alt keeps it in ``.llmops/pf-home/keyring_pass.cfg`` (git-ignored).
+
+Variants: a run that overrides one node uses prompt flow's own
+``variant="${node.variant_id}"``. Prompt flow cannot override several nodes in one
+run, so for a grid combination the engine writes a copy of the flow folder under
+``.llmops/variant-flows/`` whose ``default_variant_id`` values are the combination.
+
+Flex flows (``flow.flex.yaml``) are read without importing them: inputs and outputs
+come from the YAML when declared there, otherwise from the entry function's signature.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime
+import hashlib
 import json
 import math
 import os
+import shutil
+import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,11 +40,21 @@ import yaml
 
 from llmops.config import read_yaml
 from llmops.connections import ResolvedConnection
-from llmops.engine.base import COMPLETED, FAILED, FlowSignature, RunOutcome, RunRequest
+from llmops.engine.base import (
+    COMPLETED,
+    FAILED,
+    FlowSignature,
+    NodeVariants,
+    Progress,
+    RunOutcome,
+    RunRequest,
+)
 from llmops.errors import LLMOpsError
-from llmops.paths import pf_home, relative
+from llmops.paths import pf_home, relative, state_dir
 
 FLOW_FILE = "flow.dag.yaml"
+FLEX_FILE = "flow.flex.yaml"
+POLL_SECONDS = 0.5
 VERSION_CHECK_FILE = "pf_version_check.json"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 MAX_NAME_ATTEMPTS = 20
@@ -109,11 +131,15 @@ class PromptflowEngine:
         return self._client
 
     def describe(self, flow_dir: Path) -> FlowSignature:
-        """Read inputs, outputs and node connections from flow.dag.yaml (no promptflow import)."""
+        """Read inputs, outputs, connections, variants and metrics (no promptflow import)."""
+        if (flow_dir / FLEX_FILE).is_file() and not (flow_dir / FLOW_FILE).is_file():
+            return _describe_flex(flow_dir, self.root)
         flow_file = flow_dir / FLOW_FILE
         shown = relative(flow_file, self.root)
         if not flow_file.is_file():
-            raise LLMOpsError(f"{shown}: not found (a flow folder needs a {FLOW_FILE})")
+            raise LLMOpsError(
+                f"{shown}: not found (a flow folder needs a {FLOW_FILE} or a {FLEX_FILE})"
+            )
         data = read_yaml(flow_file, shown)
         if not isinstance(data, dict):
             raise LLMOpsError(f"{shown}: expected a mapping with inputs, outputs and nodes")
@@ -127,6 +153,9 @@ class PromptflowEngine:
             },
             outputs=frozenset(outputs),
             connections=frozenset(_node_connections(data)),
+            variants=_node_variants(data, shown),
+            metrics=_logged_metrics(data, flow_dir),
+            kind="dag",
         )
 
     def ensure_connections(self, connections: list[ResolvedConnection]) -> None:
@@ -157,22 +186,21 @@ class PromptflowEngine:
                     f"could not store prompt flow connection '{conn.name}': {error}"
                 ) from None
 
-    def run(self, request: RunRequest) -> RunOutcome:
+    def run(self, request: RunRequest, progress: Progress | None = None) -> RunOutcome:
         """Submit a batch run and wait; any failure becomes a ``Failed`` outcome."""
         pf = self._pf()
         from promptflow._sdk._errors import RunExistsError
 
+        try:
+            flow, variant = self._flow_for(request)
+        except (OSError, LLMOpsError) as error:
+            return RunOutcome(run_name=request.name, status=FAILED, error=_first_line(error))
+        _set_env("PF_WORKER_COUNT", request.workers)
+        _set_env("PF_LINE_TIMEOUT_SEC", request.line_timeout)
         name = request.name
         for attempt in range(2, MAX_NAME_ATTEMPTS + 2):
             try:
-                pf.run(
-                    flow=str(request.flow_dir),
-                    data=str(request.data),
-                    column_mapping=dict(request.column_mapping),
-                    run=request.base_run,
-                    name=name,
-                    stream=False,
-                )
+                self._submit(pf, request, flow, variant, name, progress)
                 break
             except RunExistsError:
                 name = f"{request.name}_{attempt}"
@@ -181,6 +209,74 @@ class PromptflowEngine:
         else:
             return RunOutcome(run_name=name, status=FAILED, error="no free run name")
         return self._outcome(name)
+
+    def _submit(
+        self,
+        pf: Any,
+        request: RunRequest,
+        flow: Path,
+        variant: str | None,
+        name: str,
+        progress: Progress | None,
+    ) -> None:
+        """``pf.run`` in a helper thread while this one reports lines done."""
+        failure: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                pf.run(
+                    flow=str(flow),
+                    data=str(request.data),
+                    column_mapping=dict(request.column_mapping),
+                    run=request.base_run,
+                    variant=variant,
+                    name=name,
+                    stream=False,
+                )
+            except BaseException as error:  # re-raised in the calling thread
+                failure.append(error)
+
+        if progress is None:
+            target()
+        else:
+            worker = threading.Thread(target=target, name=f"pf-run-{name}", daemon=True)
+            worker.start()
+            artifacts = Path(os.environ["PF_HOME_DIRECTORY"]) / ".runs" / name / "flow_artifacts"
+            while worker.is_alive():
+                worker.join(POLL_SECONDS)
+                if artifacts.is_dir():
+                    progress(sum(1 for _ in artifacts.glob("*.jsonl")))
+        if failure:
+            raise failure[0]
+
+    def _flow_for(self, request: RunRequest) -> tuple[Path, str | None]:
+        """The flow folder and prompt flow ``variant`` argument for a variant choice."""
+        overrides = dict(request.variant)
+        if not overrides:
+            return request.flow_dir, None
+        if len(overrides) == 1:
+            ((node, variant),) = overrides.items()
+            return request.flow_dir, f"${{{node}.{variant}}}"
+        return self._combination_copy(request.flow_dir, overrides), None
+
+    def _combination_copy(self, flow_dir: Path, overrides: dict[str, str]) -> Path:
+        """A copy of the flow whose default variants are ``overrides`` (grid runs)."""
+        data = read_yaml(flow_dir / FLOW_FILE, relative(flow_dir / FLOW_FILE, self.root))
+        for node, variant in overrides.items():
+            data["node_variants"][node]["default_variant_id"] = variant
+        text = yaml.safe_dump(data, sort_keys=False)
+        digest = hashlib.sha256(f"{flow_dir.resolve()}\n{text}".encode()).hexdigest()[:12]
+        target = state_dir(self.root) / "variant-flows" / f"{flow_dir.name}-{digest}"
+        if not (target / FLOW_FILE).is_file():
+            temporary = target.with_name(target.name + ".tmp")
+            shutil.rmtree(temporary, ignore_errors=True)
+            shutil.copytree(
+                flow_dir, temporary, ignore=shutil.ignore_patterns(".promptflow", "__pycache__")
+            )
+            (temporary / FLOW_FILE).write_text(text, encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            temporary.rename(target)
+        return target
 
     def _outcome(self, name: str) -> RunOutcome:
         run = self._pf().runs.get(name)
@@ -225,6 +321,102 @@ class PromptflowEngine:
             for key, value in values.items()
             if isinstance(value, int | float) and not isinstance(value, bool)
         }
+
+
+def _set_env(name: str, value: int | None) -> None:
+    """Set (or clear) a prompt flow setting read when a batch run starts."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = str(value)
+
+
+def _node_variants(flow: dict[str, Any], shown: str) -> dict[str, NodeVariants]:
+    """``node_variants`` of a DAG flow; a default that is not a variant is an error."""
+    found: dict[str, NodeVariants] = {}
+    for node, spec in (flow.get("node_variants") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        ids = tuple((spec.get("variants") or {}).keys())
+        default = str(spec.get("default_variant_id") or (ids[0] if ids else ""))
+        if default not in ids:
+            raise LLMOpsError(
+                f"{shown}: node_variants.{node}.default_variant_id: '{default}' is not one of "
+                f"its variants ({', '.join(ids) or 'none'})"
+            )
+        found[str(node)] = NodeVariants(default=default, ids=ids)
+    return found
+
+
+def _logged_metrics(flow: dict[str, Any], flow_dir: Path) -> frozenset[str] | None:
+    """Names passed as string literals to ``log_metric`` in aggregation nodes.
+
+    None when an aggregation node logs a computed name (then gates are checked when
+    the metrics exist, not before the run).
+    """
+    names: set[str] = set()
+    for node in flow.get("nodes") or []:
+        if not (isinstance(node, dict) and node.get("aggregation")):
+            continue
+        source = (node.get("source") or {}).get("path")
+        if not (isinstance(source, str) and source.endswith(".py")):
+            return None
+        try:
+            tree = ast.parse((flow_dir / source).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            return None
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called != "log_metric":
+                continue
+            first = call.args[0] if call.args else None
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                return None
+            names.add(first.value)
+    return frozenset(names)
+
+
+def _describe_flex(flow_dir: Path, root: Path) -> FlowSignature:
+    """Inputs and outputs of a flex flow from its YAML, else from the entry function."""
+    flow_file = flow_dir / FLEX_FILE
+    shown = relative(flow_file, root)
+    data = read_yaml(flow_file, shown)
+    if not isinstance(data, dict) or not isinstance(data.get("entry"), str):
+        raise LLMOpsError(f"{shown}: expected `entry: <module>:<function or class>`")
+    declared_inputs = data.get("inputs")
+    declared_outputs = data.get("outputs")
+    if isinstance(declared_inputs, dict):
+        inputs = {
+            name: isinstance(spec, dict) and "default" in spec
+            for name, spec in declared_inputs.items()
+        }
+    else:
+        inputs = _entry_parameters(flow_dir, data["entry"], shown)
+    outputs = frozenset(declared_outputs) if isinstance(declared_outputs, dict) else frozenset()
+    return FlowSignature(inputs=inputs, outputs=outputs, kind="flex")
+
+
+def _entry_parameters(flow_dir: Path, entry: str, shown: str) -> dict[str, bool]:
+    """Parameters of a flex entry function (or a class's ``__call__``) -> has a default."""
+    module, _, attribute = entry.partition(":")
+    path = flow_dir / (module.replace(".", "/") + ".py")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError) as error:
+        raise LLMOpsError(f"{shown}: entry {entry}: cannot read {path.name} ({error})") from None
+    for item in tree.body:
+        if isinstance(item, ast.ClassDef) and item.name == attribute:
+            item = next(
+                (f for f in item.body if isinstance(f, ast.FunctionDef) and f.name == "__call__"),
+                None,
+            )
+        if isinstance(item, ast.FunctionDef) and item.name in (attribute, "__call__"):
+            args = [arg.arg for arg in item.args.args if arg.arg != "self"]
+            with_default = set(args[len(args) - len(item.args.defaults) :])
+            return {name: name in with_default for name in args}
+    raise LLMOpsError(f"{shown}: entry {entry}: no function or class '{attribute}' in {path.name}")
 
 
 def _node_connections(flow: dict[str, Any]) -> set[str]:

@@ -1,0 +1,215 @@
+"""Managed by the LLMOps template. Benchmark: variants x lines + evaluation against the mock LLM.
+
+Builds a throw-away use case in a temporary copy of this project (a DAG flow whose LLM
+node has ``--variants`` variants, ``--lines`` data lines and a Python evaluator), then
+runs ``llmops run`` and ``llmops evaluate`` in-process through prompt flow against the
+local mock LLM with ``--latency`` seconds per reply. It prints the wall time, lines per
+second, and the ideal time ``lines x variants x latency / workers``.
+
+    python benchmarks/experiment_bench.py --lines 100 --variants 3 --latency 0.05 --workers 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from llmops.config import load_connections  # noqa: E402
+from llmops.engine import get_engine  # noqa: E402
+from llmops.evaluate import evaluate_use_case  # noqa: E402
+from llmops.mock_llm import offline_connections  # noqa: E402
+from llmops.run import run_use_case  # noqa: E402
+
+VARIANT = """\
+      v{index}:
+        node:
+          type: llm
+          source:
+            type: code
+            path: prompt.jinja2
+          inputs:
+            {model_key}: {deployment}
+            temperature: 0.{index}
+            text: ${{inputs.text}}
+          connection: {connection}
+          api: chat
+"""
+STANDARD = """\
+inputs:
+  text:
+    type: string
+outputs:
+  answer:
+    type: string
+    reference: ${{tidy.output}}
+nodes:
+  - name: ask
+    use_variants: true
+  - name: tidy
+    type: python
+    source:
+      type: code
+      path: tidy.py
+    inputs:
+      answer: ${{ask.output}}
+node_variants:
+  ask:
+    default_variant_id: v0
+    variants:
+{variants}"""
+EVALUATION = """\
+inputs:
+  answer:
+    type: string
+  expected:
+    type: string
+outputs:
+  match:
+    type: int
+    reference: ${score.output}
+nodes:
+  - name: score
+    type: python
+    source:
+      type: code
+      path: score.py
+    inputs:
+      answer: ${inputs.answer}
+      expected: ${inputs.expected}
+  - name: rate
+    type: python
+    source:
+      type: code
+      path: rate.py
+    inputs:
+      scores: ${score.output}
+    aggregation: true
+"""
+EXPERIMENT = """\
+name: bench
+connections: [{connection}]
+variants: one_factor
+runtime:
+  workers: {workers}
+datasets:
+  - name: lines
+    source: data/lines.jsonl
+    mappings:
+      text: ${{data.text}}
+evaluators:
+  - name: check
+    flow: flows/evaluation
+    datasets:
+      - name: lines
+        mappings:
+          answer: ${{run.outputs.answer}}
+          expected: ${{data.expected}}
+gates:
+  check.match_rate: ">= 0"
+"""
+FILES = {
+    "flows/standard/prompt.jinja2": "# system:\nRepeat the names.\n\n# user:\nText: {{text}}\n",
+    "flows/standard/tidy.py": (
+        "from promptflow.core import tool\n\n\n@tool\ndef tidy(answer: str) -> str:\n"
+        "    return answer.strip()\n"
+    ),
+    "flows/evaluation/score.py": (
+        "from promptflow.core import tool\n\n\n@tool\n"
+        "def score(answer: str, expected: str) -> int:\n    return int(answer == expected)\n"
+    ),
+    "flows/evaluation/rate.py": (
+        "from promptflow.core import log_metric, tool\n\n\n@tool\n"
+        "def rate(scores: list[int]) -> float:\n"
+        "    value = sum(scores) / max(len(scores), 1)\n"
+        '    log_metric("match_rate", value)\n    return value\n'
+    ),
+}
+
+
+def build(project: Path, lines: int, variants: int, workers: int) -> None:
+    """A copy of this project's config with one generated use case, ``bench``."""
+    shutil.copytree(ROOT / "config", project / "config")
+    if (ROOT / "pf.yaml").is_file():
+        shutil.copy(ROOT / "pf.yaml", project / "pf.yaml")
+    connection = load_connections(project)[0]
+    model_key = "deployment_name" if connection.type == "azure_openai" else "model"
+    case = project / "use_cases" / "bench"
+    text = "".join(
+        VARIANT.format(
+            index=index,
+            model_key=model_key,
+            deployment=connection.deployment,
+            connection=connection.name,
+        )
+        for index in range(variants)
+    )
+    files = {
+        "experiment.yaml": EXPERIMENT.format(connection=connection.name, workers=workers),
+        "flows/standard/flow.dag.yaml": STANDARD.format(variants=text),
+        "flows/evaluation/flow.dag.yaml": EVALUATION,
+        **FILES,
+    }
+    for relative, content in files.items():
+        (case / relative).parent.mkdir(parents=True, exist_ok=True)
+        (case / relative).write_text(content, encoding="utf-8")
+    rows = [
+        {"text": f"Line {n}: Ada Lovelace met Charles Babbage.", "expected": "Ada Lovelace"}
+        for n in range(lines)
+    ]
+    (case / "data").mkdir(exist_ok=True)
+    (case / "data" / "lines.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=100)
+    parser.add_argument("--variants", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.05, help="mock seconds per reply")
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="llmops-bench-") as folder:
+        project = Path(folder)
+        build(project, args.lines, args.variants, args.workers)
+        for name in ("PF_HOME_DIRECTORY", "KEYRING_PROPERTY_FILE_PATH", "PYTHON_KEYRING_BACKEND"):
+            os.environ.pop(name, None)  # the throw-away project gets its own prompt flow home
+        engine = get_engine(root=project)
+        quiet = lambda _line: None  # noqa: E731
+        with offline_connections(project, echo=quiet, latency=args.latency):
+            started = time.monotonic()
+            record = run_use_case(project, "bench", None, engine, echo=print)
+            ran = time.monotonic()
+            evaluated = evaluate_use_case(project, "bench", None, engine, echo=print)
+            done = time.monotonic()
+    failed = evaluated.failed
+    lines = args.lines * len(record.standard_runs)
+    ideal = lines * args.latency / args.workers
+    run_time, eval_time = ran - started, done - ran
+    print(
+        f"\nruns: {len(record.standard_runs)} standard + {len(evaluated.evaluation_runs)} "
+        f"evaluation, {len(failed)} failed"
+    )
+    print(f"run stage:      {run_time:7.1f} s  ({lines / run_time:6.1f} lines/s)")
+    print(f"evaluate stage: {eval_time:7.1f} s")
+    total = done - started
+    print(f"total wall:     {total:7.1f} s  ({lines / total:6.1f} lines/s)")
+    print(
+        f"ideal (lines x variants x latency / workers = {args.lines} x "
+        f"{len(record.standard_runs)} x {args.latency} / {args.workers}): {ideal:.2f} s; "
+        f"run stage = {run_time / ideal:.1f}x ideal"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # required: prompt flow starts worker processes
+    sys.exit(main())
