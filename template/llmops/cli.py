@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -163,23 +163,18 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    root, env = _project(args)
-    use_case = resolve_use_case(root, args.use_case)
-    record = run_use_case(
-        root,
-        use_case,
-        env,
-        run_engine(args, root, env),
-        workers=args.workers,
-        reporter=rich_reporter(),
-    )
-    return _status(record)
+    return _stage(run_use_case, args)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    return _stage(evaluate_use_case, args)
+
+
+def _stage(stage: Callable[..., RunRecord], args: argparse.Namespace) -> int:
+    """Run one stage (run or evaluate) of one use case with a progress bar."""
     root, env = _project(args)
     use_case = resolve_use_case(root, args.use_case)
-    record = evaluate_use_case(
+    record = stage(
         root,
         use_case,
         env,
