@@ -112,3 +112,11 @@ def load_answers(project: Path) -> dict[str, Any]:
 def tools_bin() -> Path:
     """The bin directory of the Python running the tests (check-jsonschema, mkdocs, copier)."""
     return Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def ado_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Azure Pipelines schema of an organisation with the Terraform extension."""
+    from ado_schema import write_org_schema
+
+    return write_org_schema(tmp_path_factory.mktemp("ado-schema") / "azure-pipelines.json")

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ado_schema import check_command
 from pipeline_expand import Expander, steps_of, walk
 
 from conftest import DEFAULT_ANSWERS, load_answers
@@ -295,17 +296,14 @@ def test_ado_pr_validation_publishes_reports_and_gates(projects) -> None:
 
 
 @pytest.mark.parametrize("case", ADO_CASES)
-def test_ado_every_file_matches_the_schema(projects, case, tools_bin: Path) -> None:
+def test_ado_every_file_matches_the_schema(
+    projects, case, tools_bin: Path, ado_schema: Path
+) -> None:
     _, project = projects[case]
     files = sorted(str(p) for p in (project / ".azure-pipelines").rglob("*.yml"))
     assert len(files) >= 10
     result = subprocess.run(
-        [
-            str(tools_bin / "check-jsonschema"),
-            *("--builtin-schema", "vendor.azure-pipelines"),
-            *("--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"),
-            *files,
-        ],
+        check_command(tools_bin / "check-jsonschema", ado_schema, files),
         capture_output=True,
         text=True,
         check=False,

@@ -12,6 +12,7 @@ from typing import Any
 import copier
 import pytest
 import yaml
+from ado_schema import check_command
 
 from conftest import DEFAULT_ANSWERS, REPO_ROOT, load_answers
 
@@ -185,25 +186,44 @@ def test_prompt_files_are_copied_byte_for_byte(rendered) -> None:
     ).read_bytes() == source.read_bytes()
 
 
-def test_pipelines_match_their_schema(rendered, tools_bin: Path) -> None:
+def test_pipelines_match_their_schema(rendered, tools_bin: Path, ado_schema: Path) -> None:
     answers, project = rendered
     if platform(answers) == "azure_devops":
         files = sorted(str(p) for p in (project / ".azure-pipelines").rglob("*.yml"))
-        flags = [
-            *("--builtin-schema", "vendor.azure-pipelines"),
-            *("--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"),
-        ]
+        command = check_command(tools_bin / "check-jsonschema", ado_schema, files)
     else:
         files = sorted(str(p) for p in (project / ".github/workflows").glob("*.yml"))
-        flags = ["--builtin-schema", "vendor.github-workflows"]
+        command = [
+            str(tools_bin / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+        ]
+        command += files
     assert files
     result = subprocess.run(
-        [str(tools_bin / "check-jsonschema"), *flags, *files],
+        command,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_infra_readme_describes_the_chosen_ci_platform(rendered) -> None:
+    """A GitHub project's infra/README.md once told users to set up Azure DevOps."""
+    answers, project = rendered
+    readme = project / "infra/README.md"
+    if not answers.get("tf_enabled", True):
+        assert not readme.exists()
+        return
+    text = readme.read_text()
+    if platform(answers) == "github":
+        assert ".github/workflows/infra.yml" in text
+        assert "Azure DevOps" not in text and ".azure-pipelines" not in text
+    else:
+        assert ".azure-pipelines/infra.yml" in text
+        assert "ms-devlabs.custom-terraform-tasks" in text
+        assert ".github/" not in text
 
 
 def template_references(node: Any) -> list[str]:

