@@ -358,8 +358,8 @@ def render_html(
     datasets = list(dict.fromkeys(run.dataset for run in record.standard_runs))
     body = [
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">use case {_esc(record.use_case)} &middot; env '
-        f"{_esc(record.env or 'none')} &middot; engine {_esc(record.engine)} &middot; "
+        f'<p class="meta">use case {_esc(record.use_case)} &middot; '
+        f"{_environment_label(record.env)} &middot; engine {_esc(record.engine)} &middot; "
         f"{len(variants)} variant(s) x {len(datasets)} dataset(s) &middot; "
         f"generated {_esc(generated)}</p>",
     ]
@@ -474,6 +474,11 @@ def _table(columns: list[str], rows: Iterable[Iterable[Any]]) -> str:
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _environment_label(env: str | None) -> str:
+    """Say which configuration ran: an overlay's environment, or the base file alone."""
+    return f"environment {_esc(env)}" if env else "base configuration (no --env overlay)"
 
 
 def _esc(value: Any) -> str:

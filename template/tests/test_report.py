@@ -10,7 +10,7 @@ from conftest import FakeEngine
 
 from llmops.engine.base import COMPLETED, FAILED
 from llmops.report import write_report
-from llmops.state import EvaluationRun, RunRecord, StandardRun, save_record
+from llmops.state import EvaluationRun, RunRecord, StandardRun, load_record, save_record
 
 LINES = [
     {
@@ -135,6 +135,20 @@ def test_html_compares_variants_and_shows_best_and_worst_lines(project: Path) ->
     assert 'id="lines-best"' in page and 'id="lines-worst"' in page
     best = page[page.index('id="lines-best"') : page.index('id="lines-worst"')]
     assert "best variant default" in best
+
+
+def test_html_says_which_configuration_ran(project: Path) -> None:
+    write_report(project, "demo", recorded(project), echo=lambda _line: None)
+    page = (project / "reports" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert "environment pr &middot;" in page
+    engine = recorded(project)
+    record = load_record(project, "demo")
+    record.env = None
+    save_record(project, record)
+    write_report(project, "demo", engine, echo=lambda _line: None)
+    page = (project / "reports" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert "base configuration (no --env overlay)" in page
+    assert "env none" not in page
 
 
 def test_stale_dataset_files_are_removed(project: Path) -> None:
