@@ -89,9 +89,12 @@ class AzRoles:
 
     def ensure_role(self, principal_id: str, role: str, scope: str) -> bool:
         check_role(role)
+        # By object ID, without Microsoft Graph: `--assignee` looks the principal up in
+        # Graph, which a pipeline identity may not read and which may not know an
+        # endpoint identity created a moment ago (that fails the deploy).
         existing = self.az(
-            "role", "assignment", "list", "--assignee", principal_id, "--role", role,
-            "--scope", scope,
+            "role", "assignment", "list", "--assignee-object-id", principal_id, "--role", role,
+            "--scope", scope, "--fill-principal-name", "false",
         )  # fmt: skip
         if existing:
             return False
