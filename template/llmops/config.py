@@ -173,6 +173,20 @@ class Runtime(_Strict):
     line_timeout: int | None = Field(
         default=None, ge=1, description="seconds before one line fails (PF_LINE_TIMEOUT_SEC)"
     )
+    executor: Literal["threads", "processes"] = Field(
+        default="threads",
+        description="where a local run executes its lines: threads (inside llmops; starts at "
+        "once, best for LLM calls) or processes (prompt flow's worker processes: isolated "
+        "lines and several cores for CPU-heavy Python nodes, about 10 s start-up per run)",
+    )
+    concurrent_runs: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="runs of a stage (variants x datasets) executed at the same time by a "
+        "local engine with executor threads; each keeps `workers` lines in flight, so an "
+        "endpoint sees up to concurrent_runs x workers requests at once",
+    )
     max_variants: int = Field(
         default=DEFAULT_MAX_VARIANTS,
         ge=1,

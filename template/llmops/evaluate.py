@@ -20,7 +20,16 @@ from llmops.engine.base import COMPLETED, SKIPPED, FlowEngine, Progress, RunRequ
 from llmops.errors import LLMOpsError
 from llmops.plan import EvaluationStep, make_plan
 from llmops.progress import Reporter, plain
-from llmops.run import Echo, check_and_load, count_lines, outcome_line, run_stamp, submit
+from llmops.run import (
+    Echo,
+    check_and_load,
+    count_lines,
+    outcome_line,
+    run_stamp,
+    run_together,
+    runs_at_once,
+    submit,
+)
 from llmops.state import EvaluationRun, RunRecord, load_record, save_record
 
 
@@ -52,12 +61,19 @@ def evaluate_use_case(
     workers = workers or config.runtime.workers
     record.evaluation_runs = []
     sizes = [count_lines(_data_file(config, step)) for step in plan.evaluations]
+
+    def execute(index: int) -> EvaluationRun:
+        step = plan.evaluations[index]
+        name = step.run_name(config.name, stamp)
+        with reporter.run(name, sizes[index]) as progress:
+            return _evaluate_one(config, record, step, name, engine, reporter, workers, progress)
+
+    done: list[EvaluationRun | None] = [None] * len(plan.evaluations)
+    at_once = runs_at_once(engine, config)
     with reporter.stage("evaluate", len(plan.evaluations), sum(sizes)):
-        for step, size in zip(plan.evaluations, sizes, strict=True):
-            name = step.run_name(config.name, stamp)
-            with reporter.run(name, size) as progress:
-                run = _evaluate_one(config, record, step, name, engine, reporter, workers, progress)
-            record.evaluation_runs.append(run)
+        for index, run in run_together(len(plan.evaluations), execute, at_once):
+            done[index] = run
+            record.evaluation_runs = [run for run in done if run is not None]
             save_record(root, record)
     save_record(root, record)
     return record
@@ -108,6 +124,7 @@ def _evaluate_one(
         base_run=base.run_name,
         workers=workers,
         line_timeout=config.runtime.line_timeout,
+        executor=config.runtime.executor,
     )
     started = time.monotonic()
     outcome = submit(engine, request, progress)

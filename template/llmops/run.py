@@ -6,14 +6,19 @@ named ``<experiment>_<variant>_<dataset>_<YYYYmmdd_HHMMSS>``. A failed run is
 recorded and reported by name; the other runs still execute and keep their results.
 
 Concurrency: ``--workers`` (command line) or ``runtime.workers`` (experiment.yaml)
-sets how many lines of a run execute in parallel (prompt flow's ``PF_WORKER_COUNT``).
+sets how many lines of a run execute in parallel (prompt flow's ``PF_WORKER_COUNT``);
+``runtime.concurrent_runs`` how many runs of a stage execute at the same time, when
+the engine allows it. Results are recorded in plan order whatever order runs end in.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from llmops.config import ExperimentConfig, load_experiment
 from llmops.engine import prepare_connections
@@ -26,6 +31,7 @@ from llmops.state import RunRecord, StandardRun, save_record
 from llmops.validate import validate_use_case
 
 Echo = Callable[[str], None]
+T = TypeVar("T")
 
 
 def run_stamp() -> str:
@@ -54,6 +60,50 @@ def outcome_line(stage: str, outcome: RunOutcome, seconds: float | None = None) 
     if outcome.error and details.get("log"):
         line += f"\n[{stage}]   log: {details['log']}"
     return line
+
+
+def runs_at_once(engine: FlowEngine, config: ExperimentConfig) -> int:
+    """``runtime.concurrent_runs`` when the engine allows it for the executor, otherwise 1.
+
+    ``allows_concurrent_runs(executor)`` is optional: engines without it run one at a time.
+    """
+    allows = getattr(engine, "allows_concurrent_runs", None)
+    if allows is not None and allows(config.runtime.executor):
+        return config.runtime.concurrent_runs
+    return 1
+
+
+def run_together(count: int, execute: Callable[[int], T], at_once: int) -> Iterator[tuple[int, T]]:
+    """``(index, execute(index))`` for ``range(count)`` as each ends, ``at_once`` at a time.
+
+    One at a time runs in the calling thread. Otherwise each runs in a daemon thread,
+    so Ctrl+C ends the command at once instead of waiting for the runs in flight.
+    """
+    if at_once <= 1 or count <= 1:
+        for index in range(count):
+            yield index, execute(index)
+        return
+    results: dict[int, T] = {}
+    ended: queue.Queue[tuple[int, BaseException | None]] = queue.Queue()
+    slots = threading.Semaphore(at_once)
+
+    def worker(index: int) -> None:
+        with slots:
+            try:
+                results[index] = execute(index)
+                ended.put((index, None))
+            except BaseException as error:  # re-raised by the consumer
+                ended.put((index, error))
+
+    for index in range(count):
+        thread = threading.Thread(target=worker, args=(index,), name=f"llmops-run-{index}")
+        thread.daemon = True
+        thread.start()
+    for _ in range(count):
+        index, error = ended.get()
+        if error is not None:
+            raise error
+        yield index, results.pop(index)
 
 
 def count_lines(path: Path) -> int:
@@ -93,41 +143,49 @@ def run_use_case(
     sizes = {dataset.name: count_lines(config.path(dataset.source)) for dataset in config.datasets}
     total = sum(sizes[step.dataset] for step in plan.standard)
     labels = ", ".join(variant.label for variant in plan.variants)
+    at_once = runs_at_once(engine, config)
     reporter.echo(
         f"[run] {len(plan.standard)} run(s): {len(config.datasets)} dataset(s) x "
         f"{len(plan.variants)} variant(s) ({labels}); workers {workers or 'default'}"
+        + (f"; {at_once} runs at a time" if at_once > 1 else "")
     )
+
+    def execute(index: int) -> StandardRun:
+        step = plan.standard[index]
+        dataset = config.dataset(step.dataset)
+        assert dataset is not None  # the plan only names configured datasets
+        request = RunRequest(
+            flow_dir=config.path(config.flow),
+            data=config.path(dataset.source),
+            column_mapping=dict(dataset.mappings),
+            name=step.run_name(config.name, stamp),
+            variant=dict(step.variant.overrides),
+            workers=workers,
+            line_timeout=config.runtime.line_timeout,
+            executor=config.runtime.executor,
+        )
+        started = time.monotonic()
+        with reporter.run(request.name, sizes[step.dataset]) as progress:
+            outcome = submit(engine, request, progress)
+        seconds = time.monotonic() - started
+        reporter.echo(outcome_line("run", outcome, seconds))
+        return StandardRun(
+            dataset=step.dataset,
+            run_name=outcome.run_name,
+            status=outcome.status,
+            error=outcome.error,
+            variant=step.variant.label,
+            overrides=dict(step.variant.overrides),
+            lines_completed=int(outcome.details.get("lines_completed", 0)),
+            lines_failed=int(outcome.details.get("lines_failed", 0)),
+            seconds=round(seconds, 3),
+        )
+
+    done: list[StandardRun | None] = [None] * len(plan.standard)
     with reporter.stage("run", len(plan.standard), total):
-        for step in plan.standard:
-            dataset = config.dataset(step.dataset)
-            assert dataset is not None  # the plan only names configured datasets
-            request = RunRequest(
-                flow_dir=config.path(config.flow),
-                data=config.path(dataset.source),
-                column_mapping=dict(dataset.mappings),
-                name=step.run_name(config.name, stamp),
-                variant=dict(step.variant.overrides),
-                workers=workers,
-                line_timeout=config.runtime.line_timeout,
-            )
-            started = time.monotonic()
-            with reporter.run(request.name, sizes[step.dataset]) as progress:
-                outcome = submit(engine, request, progress)
-            seconds = time.monotonic() - started
-            reporter.echo(outcome_line("run", outcome, seconds))
-            record.standard_runs.append(
-                StandardRun(
-                    dataset=step.dataset,
-                    run_name=outcome.run_name,
-                    status=outcome.status,
-                    error=outcome.error,
-                    variant=step.variant.label,
-                    overrides=dict(step.variant.overrides),
-                    lines_completed=int(outcome.details.get("lines_completed", 0)),
-                    lines_failed=int(outcome.details.get("lines_failed", 0)),
-                    seconds=round(seconds, 3),
-                )
-            )
+        for index, run in run_together(len(plan.standard), execute, at_once):
+            done[index] = run
+            record.standard_runs = [run for run in done if run is not None]
             save_record(root, record)  # a crash later keeps the runs made so far
     save_record(root, record)
     return record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from llmops import mock_llm
 from llmops.errors import LLMOpsError
 from llmops.mock_llm import (
     EMBEDDING_DIMENSION,
@@ -169,3 +171,22 @@ def test_embeddings_reward_shared_words() -> None:
     related = embed("New employees get 25 vacation days per calendar year.")
     unrelated = embed("Submit receipts in the expense tool within 30 days.")
     assert cosine(question, related) > cosine(question, unrelated)
+
+
+def test_requests_are_served_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch runs send `workers` requests at once; a serial mock would hide parallelism."""
+    together = 4
+    all_in = threading.Barrier(together, timeout=10)
+    monkeypatch.setattr(mock_llm.time, "sleep", lambda _seconds: all_in.wait())
+    statuses: list[int] = []
+    with start_in_background(latency=1.0) as (_server, url):
+
+        def ask() -> None:
+            statuses.append(call(f"{url}/v1/chat/completions", chat("Text: Ada Lovelace"), KEY)[0])
+
+        callers = [threading.Thread(target=ask) for _ in range(together)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(timeout=30)
+    assert statuses == [200] * together  # each reply waited for all the others to arrive

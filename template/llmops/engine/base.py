@@ -68,6 +68,8 @@ class RunRequest:
     """Lines in parallel (None = the engine's default)."""
     line_timeout: int | None = None
     """Seconds before one line fails (None = the engine's default)."""
+    executor: str = "threads"
+    """Local runs: lines in ``threads`` of this process or in worker ``processes``."""
 
 
 @dataclass(frozen=True)

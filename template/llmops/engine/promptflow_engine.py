@@ -20,18 +20,40 @@ run, so for a grid combination the engine writes a copy of the flow folder under
 
 Flex flows (``flow.flex.yaml``) are read without importing them: inputs and outputs
 come from the YAML when declared there, otherwise from the entry function's signature.
+
+Executors (``runtime.executor``): ``threads`` runs a batch's lines on an asyncio loop
+inside this process (prompt flow's ``batch_use_async``), so a run starts at once.
+``processes`` is prompt flow's process pool: each run spawns a fresh interpreter that
+imports promptflow and forks the workers, about 10 s per run on a 2-core machine
+before the first line. Threads win for LLM calls (waiting on the network); processes
+isolate lines (a hung line is killed at its timeout, a crash takes one worker) and use
+several cores for CPU-heavy Python nodes. Worker count and line timeout travel with
+each run, not through ``os.environ``.
+
+Several runs at once (``runtime.concurrent_runs``, threads only): ``pf.run`` changes
+the process's working directory to the flow folder for the whole run, so runs of the
+same folder (variants of one flow, one evaluator over several runs) share it and run
+together, while a run of another folder waits until they are done. A run of a flex
+flow, or of a flow with ``additional_includes``, always runs alone (see
+``_may_share_folder``). When the last run of a folder ends, the modules imported from
+that folder are dropped from ``sys.modules``: with threads the flows run in this
+process, and without that an evaluation flow's ``utils.py`` would silently be the
+standard flow's ``utils.py`` imported before it.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime
 import hashlib
 import json
 import math
 import os
 import shutil
+import sys
 import threading
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -58,6 +80,14 @@ POLL_SECONDS = 0.5
 VERSION_CHECK_FILE = "pf_version_check.json"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 MAX_NAME_ATTEMPTS = 20
+PROCESSES = "processes"
+TIMEOUT_CRASH = "'NoneType' object has no attribute 'isoformat'"
+"""How prompt flow 1.18's async batch fails when a line passes its timeout (the timed-out
+node has no end time to record), which ends the whole run instead of that line."""
+TIMEOUT_HINT = (
+    " (a line ran past the line timeout: with runtime.executor: threads that fails the "
+    "whole run; raise runtime.line_timeout or use executor: processes)"
+)
 
 
 def prepare_environment(root: Path) -> Path:
@@ -113,6 +143,45 @@ def _seed_version_check(path: Path) -> None:
     path.write_text(json.dumps(seeded), encoding="utf-8")
 
 
+class _SharedFolder:
+    """The working directory that runs in flight share (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._key: str | None = None
+        self._users = 0
+        self._saved = Path()
+
+    @contextlib.contextmanager
+    def use(self, key: str, folder: Path) -> Iterator[None]:
+        """Wait until no run of another ``key`` is in flight, then work in ``folder``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._users == 0 or self._key == key)
+            if self._users == 0:
+                self._saved, self._key = Path.cwd(), key
+                os.chdir(folder)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._users -= 1
+                if self._users == 0:
+                    os.chdir(self._saved)
+                    _forget_modules(folder)
+                    self._key = None
+                    self._changed.notify_all()
+
+
+def _forget_modules(folder: Path) -> None:
+    """Drop the modules imported from a flow folder, so the next flow imports its own."""
+    prefixes = tuple({f"{folder}{os.sep}", f"{folder.resolve()}{os.sep}"})
+    for name, module in list(sys.modules.items()):
+        source = getattr(module, "__file__", None)
+        if isinstance(source, str) and source.startswith(prefixes):
+            del sys.modules[name]
+
+
 class PromptflowEngine:
     """Runs DAG flows with a local ``PFClient``; state lives in the project's PF home."""
 
@@ -121,14 +190,26 @@ class PromptflowEngine:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._client: Any = None
+        self._lock = threading.Lock()
+        self._folder = _SharedFolder()
 
     def _pf(self) -> Any:
-        if self._client is None:
-            prepare_environment(self.root)
-            from promptflow.client import PFClient
+        with self._lock:
+            if self._client is None:
+                prepare_environment(self.root)
+                from promptflow.client import PFClient
 
-            self._client = PFClient()
+                self._client = PFClient()
         return self._client
+
+    def allows_concurrent_runs(self, executor: str) -> bool:
+        """Whether ``run`` may be called from several threads at once with this executor.
+
+        Not with processes: each run forks this process (prompt flow's queue manager),
+        and a fork while another run's thread holds a file lock fails ("os.fork is
+        unsafe while filelock is changing descriptor ownership").
+        """
+        return executor != PROCESSES
 
     def describe(self, flow_dir: Path) -> FlowSignature:
         """Read inputs, outputs, connections, variants and metrics (no promptflow import)."""
@@ -192,20 +273,23 @@ class PromptflowEngine:
         from promptflow._sdk._errors import RunExistsError
 
         try:
-            flow, variant = self._flow_for(request)
+            with self._lock:  # two runs of one grid combination write the same copy
+                flow, variant = self._flow_for(request)
+            shared = _may_share_folder(flow, self.root)
+            key = str(flow.resolve()) if shared else f"run:{request.name}"
         except (OSError, LLMOpsError) as error:
             return RunOutcome(run_name=request.name, status=FAILED, error=_first_line(error))
-        _set_env("PF_WORKER_COUNT", request.workers)
-        _set_env("PF_LINE_TIMEOUT_SEC", request.line_timeout)
         name = request.name
         for attempt in range(2, MAX_NAME_ATTEMPTS + 2):
             try:
-                self._submit(pf, request, flow, variant, name, progress)
+                with self._folder.use(key, flow):
+                    self._submit(pf, request, flow, variant, name, progress)
                 break
             except RunExistsError:
                 name = f"{request.name}_{attempt}"
             except Exception as error:
-                return RunOutcome(run_name=name, status=FAILED, error=_first_line(error))
+                hint = TIMEOUT_HINT if TIMEOUT_CRASH in str(error) else ""
+                return RunOutcome(run_name=name, status=FAILED, error=_first_line(error) + hint)
         else:
             return RunOutcome(run_name=name, status=FAILED, error="no free run name")
         return self._outcome(name)
@@ -232,6 +316,7 @@ class PromptflowEngine:
                     variant=variant,
                     name=name,
                     stream=False,
+                    **batch_options(request),
                 )
             except BaseException as error:  # re-raised in the calling thread
                 failure.append(error)
@@ -323,12 +408,33 @@ class PromptflowEngine:
         }
 
 
-def _set_env(name: str, value: int | None) -> None:
-    """Set (or clear) a prompt flow setting read when a batch run starts."""
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = str(value)
+def batch_options(request: RunRequest) -> dict[str, Any]:
+    """Keyword arguments ``pf.run`` hands to prompt flow's batch engine for one run.
+
+    Passed per run instead of ``PF_WORKER_COUNT`` / ``PF_LINE_TIMEOUT_SEC`` in
+    ``os.environ`` so nothing process-wide changes; unset values keep prompt flow's
+    defaults (10 threads or 4 processes; 600 s per line).
+    """
+    options: dict[str, Any] = {"batch_use_async": request.executor != PROCESSES}
+    if request.workers:
+        options["worker_count"] = request.workers
+    if request.line_timeout:
+        options["line_timeout_sec"] = request.line_timeout
+    return options
+
+
+def _may_share_folder(flow_dir: Path, root: Path) -> bool:
+    """Whether a run of this flow may be in flight beside other runs of its folder.
+
+    Not for a flex flow: prompt flow forks this process to read its signature, and a
+    fork while another run's thread holds a file lock fails. Not with
+    ``additional_includes``: each such run works in a temporary folder of its own.
+    """
+    path = flow_dir / FLOW_FILE
+    if not path.is_file():
+        return False
+    data = read_yaml(path, relative(path, root))
+    return not (isinstance(data, dict) and data.get("additional_includes"))
 
 
 def _node_variants(flow: dict[str, Any], shown: str) -> dict[str, NodeVariants]:
