@@ -1,7 +1,8 @@
 """Retrieve the chunks of docs/*.md closest to the question, by embedding similarity.
 
-Documents are split on Markdown headings and embedded once per worker process; the
-question is embedded per line. Embeddings use the flow's connection, so the mock LLM
+Documents are split on Markdown headings and embedded once per process (the llmops
+process, or each worker with ``runtime.executor: processes``); the question is
+embedded per line. Embeddings use the flow's connection, so the mock LLM
 answers them offline exactly like a real endpoint would.
 """
 
@@ -52,7 +53,7 @@ def _cosine(left: list[float], right: list[float]) -> float:
 
 
 _VECTORS: dict[tuple[str, str], list[list[float]]] = {}
-"""Chunk vectors per (endpoint, deployment), computed once per worker process."""
+"""Chunk vectors per (endpoint, deployment), computed once per process."""
 
 
 @tool
