@@ -25,8 +25,8 @@ from llmops.run import (
     check_and_load,
     count_lines,
     outcome_line,
+    run_in_plan_order,
     run_stamp,
-    run_together,
     runs_at_once,
     submit,
 )
@@ -68,12 +68,10 @@ def evaluate_use_case(
         with reporter.run(name, sizes[index]) as progress:
             return _evaluate_one(config, record, step, name, engine, reporter, workers, progress)
 
-    done: list[EvaluationRun | None] = [None] * len(plan.evaluations)
     at_once = runs_at_once(engine, config)
     with reporter.stage("evaluate", len(plan.evaluations), sum(sizes)):
-        for index, run in run_together(len(plan.evaluations), execute, at_once):
-            done[index] = run
-            record.evaluation_runs = [run for run in done if run is not None]
+        for finished in run_in_plan_order(len(plan.evaluations), execute, at_once):
+            record.evaluation_runs = finished
             save_record(root, record)
     save_record(root, record)
     return record

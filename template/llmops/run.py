@@ -63,47 +63,50 @@ def outcome_line(stage: str, outcome: RunOutcome, seconds: float | None = None) 
 
 
 def runs_at_once(engine: FlowEngine, config: ExperimentConfig) -> int:
-    """``runtime.concurrent_runs`` when the engine allows it for the executor, otherwise 1.
-
-    ``allows_concurrent_runs(executor)`` is optional: engines without it run one at a time.
-    """
-    allows = getattr(engine, "allows_concurrent_runs", None)
-    if allows is not None and allows(config.runtime.executor):
+    """``runtime.concurrent_runs`` when the engine allows it for the executor, otherwise 1."""
+    if engine.allows_concurrent_runs(config.runtime.executor):
         return config.runtime.concurrent_runs
     return 1
 
 
-def run_together(count: int, execute: Callable[[int], T], at_once: int) -> Iterator[tuple[int, T]]:
-    """``(index, execute(index))`` for ``range(count)`` as each ends, ``at_once`` at a time.
+def run_in_plan_order(count: int, execute: Callable[[int], T], at_once: int) -> Iterator[list[T]]:
+    """Run ``execute(index)`` for ``range(count)``, ``at_once`` at a time.
 
-    One at a time runs in the calling thread. Otherwise each runs in a daemon thread,
-    so Ctrl+C ends the command at once instead of waiting for the runs in flight.
+    After each run ends, yields the results so far in plan order, whatever order the
+    runs end in, so a stage can save its record as it goes. One at a time runs in the
+    calling thread; otherwise each run has a daemon thread, so Ctrl+C ends the command
+    at once instead of waiting for the runs in flight.
     """
+    done: list[T | None] = [None] * count
+
+    def finished() -> list[T]:
+        return [result for result in done if result is not None]
+
     if at_once <= 1 or count <= 1:
         for index in range(count):
-            yield index, execute(index)
+            done[index] = execute(index)
+            yield finished()
         return
-    results: dict[int, T] = {}
-    ended: queue.Queue[tuple[int, BaseException | None]] = queue.Queue()
+    ended: queue.Queue[tuple[int, T | None, BaseException | None]] = queue.Queue()
     slots = threading.Semaphore(at_once)
 
     def worker(index: int) -> None:
         with slots:
             try:
-                results[index] = execute(index)
-                ended.put((index, None))
+                ended.put((index, execute(index), None))
             except BaseException as error:  # re-raised by the consumer
-                ended.put((index, error))
+                ended.put((index, None, error))
 
     for index in range(count):
-        thread = threading.Thread(target=worker, args=(index,), name=f"llmops-run-{index}")
-        thread.daemon = True
-        thread.start()
+        threading.Thread(
+            target=worker, args=(index,), name=f"llmops-run-{index}", daemon=True
+        ).start()
     for _ in range(count):
-        index, error = ended.get()
+        index, result, error = ended.get()
         if error is not None:
             raise error
-        yield index, results.pop(index)
+        done[index] = result
+        yield finished()
 
 
 def count_lines(path: Path) -> int:
@@ -181,11 +184,9 @@ def run_use_case(
             seconds=round(seconds, 3),
         )
 
-    done: list[StandardRun | None] = [None] * len(plan.standard)
     with reporter.stage("run", len(plan.standard), total):
-        for index, run in run_together(len(plan.standard), execute, at_once):
-            done[index] = run
-            record.standard_runs = [run for run in done if run is not None]
+        for finished in run_in_plan_order(len(plan.standard), execute, at_once):
+            record.standard_runs = finished
             save_record(root, record)  # a crash later keeps the runs made so far
     save_record(root, record)
     return record

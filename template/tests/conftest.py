@@ -197,6 +197,9 @@ class FakeEngine:
             variants=self.variants,
         )
 
+    def allows_concurrent_runs(self, executor: str) -> bool:
+        return False
+
     def ensure_connections(self, connections: list[ResolvedConnection]) -> None:
         self.connections = list(connections)
 

@@ -8,6 +8,7 @@ uses the real client and runs only with ``LLMOPS_LIVE_AZURE=1`` and a workspace.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from azure_fakes import SDK_WARNINGS
-from conftest import FakeEngine
+from conftest import EXPERIMENT, FakeEngine, write
 
 from llmops.cli_azure import recorded_engine
 from llmops.engine import get_engine, prepare_connections, target_of
@@ -203,6 +204,28 @@ def test_run_records_the_azure_engine_and_evaluate_must_match(project: Path) -> 
     assert isinstance(reader, AzurePromptflowEngine)
     reader._client = client
     assert reader.metrics("any") == {"f1": 0.75}  # numeric metrics only, read from Azure
+
+
+def test_azure_runs_go_one_after_another_even_with_concurrent_runs(project: Path) -> None:
+    """The docs promise it; the Azure engine once inherited the local engine's answer."""
+    write(
+        project / "use_cases/demo/experiment.yaml", EXPERIMENT + "runtime:\n  concurrent_runs: 3\n"
+    )
+    engine = engine_for(project, FakePFClient())
+    engine.describe = FakeEngine().describe  # type: ignore[method-assign]
+    threads: set[threading.Thread] = set()
+    submit = engine.run
+
+    def run(request: RunRequest, progress: Any = None) -> Any:
+        threads.add(threading.current_thread())
+        return submit(request, progress)
+
+    engine.run = run  # type: ignore[method-assign]
+    lines: list[str] = []
+    record = run_use_case(project, "demo", None, engine, echo=lines.append)
+    assert len(record.standard_runs) == 2
+    assert threads == {threading.current_thread()}
+    assert "at a time" not in lines[0]
 
 
 @pytest.mark.skipif(

@@ -108,6 +108,10 @@ class FlowEngine(Protocol):
         """
         ...
 
+    def allows_concurrent_runs(self, executor: str) -> bool:
+        """Whether ``run`` may be called from several threads at once with ``executor``."""
+        ...
+
     def line_results(self, run_name: str) -> list[dict[str, Any]]:
         """Per line: ``{"line_number": int, "inputs": {...}, "outputs": {...}}``."""
         ...

@@ -58,6 +58,10 @@ class AzurePromptflowEngine(PromptflowEngine):
         self.echo = echo
         self._runtimes: dict[Path, tuple[str | None, str | None]] = {}
 
+    def allows_concurrent_runs(self, executor: str) -> bool:
+        """Azure runs are submitted and awaited one after another, whatever the executor."""
+        return False
+
     def _pf(self) -> Any:
         if self._client is None:
             settings = settings_from_env()
