@@ -135,6 +135,19 @@ def test_offline_experiment_with_separate_commands(project) -> None:
     assert 0.0 < metrics["f1"] < 1.0, metrics
 
 
+def test_experiment_benchmark_runs_and_prints_its_figures(project) -> None:
+    """The benchmark in benchmarks/ is only read when someone needs it: keep it working."""
+    path, env = project
+    command = ["python", "benchmarks/experiment_bench.py", "--lines", "5", "--variants", "2"]
+    result = run([*command, "--latency", "0.01", "--workers", "2"], path, env)
+    output = result.stdout
+    assert "runs: 2 standard + 2 evaluation, 0 failed" in output, output
+    for figure in ("engine start:", "run stage:", "evaluate stage:", "total wall:"):
+        assert figure in output, output
+    assert "ms/line" in output and "x ideal" in output, output
+    assert "= 5 x 2 x 0.01 / 2 = 0.05 s" in output, output
+
+
 def test_checks_leave_the_work_tree_clean(project) -> None:
     """Runs, reports and caches are git-ignored: a user's `git status` stays clean."""
     path, env = project

@@ -3,9 +3,11 @@
 Builds a throw-away use case in a temporary copy of this project (a DAG flow whose LLM
 node has ``--variants`` variants, ``--lines`` data lines and a Python evaluator), then
 runs ``llmops run`` and ``llmops evaluate`` in-process through prompt flow against the
-local mock LLM with ``--latency`` seconds per reply. It prints the engine's start-up
-(importing prompt flow, storing connections) and, per stage, the wall time, lines per
-second, and the ideal time ``lines x variants x latency / workers`` (the evaluator is
+local mock LLM with ``--latency`` seconds per reply. The mock serves from a child
+process, as a real endpoint would, so this process's CPU time is llmops and prompt flow
+alone. It prints the engine's start-up (importing prompt flow, storing connections)
+and, per stage, the wall time, lines per second, the CPU time this process used (per
+line), and the ideal time ``lines x variants x latency / workers`` (the evaluator is
 plain Python, so the evaluate stage's ideal is about zero).
 
     python benchmarks/experiment_bench.py --lines 100 --variants 3 --latency 0.05 --workers 8
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from llmops.config import load_connections  # noqa: E402
 from llmops.engine import get_engine, prepare_connections  # noqa: E402
 from llmops.evaluate import evaluate_use_case  # noqa: E402
-from llmops.mock_llm import offline_connections  # noqa: E402
+from llmops.mock_llm import connections_pointed_at, start_in_subprocess  # noqa: E402
 from llmops.run import run_use_case  # noqa: E402
 
 VARIANT = """\
@@ -192,9 +194,12 @@ def bytecode_cached() -> bool:
     return bool(origin) and Path(importlib.util.cache_from_source(origin)).is_file()
 
 
-def stage_line(title: str, seconds: float, lines: int, ideal: float | None) -> str:
-    """One result line: wall time, lines per second and, given an ideal time, the ratio."""
-    text = f"{title + ':':16}{seconds:7.1f} s  ({lines / seconds:6.1f} lines/s)"
+def stage_line(title: str, seconds: float, cpu: float, lines: int, ideal: float | None) -> str:
+    """One result line: wall time, lines per second, CPU per line and the ratio to ``ideal``."""
+    text = (
+        f"{title + ':':16}{seconds:7.1f} s  ({lines / seconds:6.1f} lines/s; "
+        f"CPU {cpu:5.1f} s, {1000 * cpu / lines:4.1f} ms/line)"
+    )
     if ideal:
         text += f"; ideal {ideal:.2f} s, {seconds / ideal:.1f}x ideal"
     return text
@@ -215,16 +220,17 @@ def main() -> int:
         for name in ("PF_HOME_DIRECTORY", "KEYRING_PROPERTY_FILE_PATH", "PYTHON_KEYRING_BACKEND"):
             os.environ.pop(name, None)  # the throw-away project gets its own prompt flow home
         engine = get_engine(root=project)
-        quiet = lambda _line: None  # noqa: E731
-        with offline_connections(project, echo=quiet, latency=args.latency):
-            started = time.monotonic()
-            names = [spec.name for spec in load_connections(project)]
+        with (
+            start_in_subprocess(project, latency=args.latency) as base_url,
+            connections_pointed_at(project, base_url) as names,
+        ):
+            clock = [(time.monotonic(), time.process_time())]
             prepare_connections(engine, names, project)  # imports prompt flow
-            warm = time.monotonic()
+            clock.append((time.monotonic(), time.process_time()))
             record = run_use_case(project, "bench", None, engine, echo=print)
-            ran = time.monotonic()
+            clock.append((time.monotonic(), time.process_time()))
             evaluated = evaluate_use_case(project, "bench", None, engine, echo=print)
-            done = time.monotonic()
+            clock.append((time.monotonic(), time.process_time()))
     failed = evaluated.failed
     lines = args.lines * len(record.standard_runs)
     ideal = lines * args.latency / args.workers
@@ -234,10 +240,11 @@ def main() -> int:
         f"{args.concurrent_runs} run(s) at a time, workers {args.workers}"
     )
     cached = "yes" if bytecode_cached() else "no: PYTHONDONTWRITEBYTECODE or a read-only venv"
+    (started, _), (warm, warm_cpu), (ran, ran_cpu), (done, done_cpu) = clock
     print(f"engine start:   {warm - started:7.1f} s  (import promptflow; .pyc cached: {cached})")
-    print(stage_line("run stage", ran - warm, lines, ideal))
-    print(stage_line("evaluate stage", done - ran, lines, None))
-    print(stage_line("total wall", done - started, lines, ideal))
+    print(stage_line("run stage", ran - warm, ran_cpu - warm_cpu, lines, ideal))
+    print(stage_line("evaluate stage", done - ran, done_cpu - ran_cpu, lines, None))
+    print(stage_line("total wall", done - started, done_cpu - clock[0][1], lines, ideal))
     print(
         f"ideal = lines x variants x latency / workers = {args.lines} x "
         f"{len(record.standard_runs)} x {args.latency} / {args.workers} = {ideal:.2f} s"

@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -215,6 +217,10 @@ class MockLLMServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: MockLLMServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle's algorithm on, the body of every
+    # reply after the first on a kept-alive connection waited for the client's delayed
+    # ACK, adding ~40 ms per request that no real endpoint adds.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path == "/health":
@@ -330,36 +336,87 @@ def serve_forever(port: int = 8765, fixtures: Sequence[Fixture] = (), latency: f
 
 
 @contextlib.contextmanager
+def start_in_subprocess(root: Path, latency: float = 0.0) -> Iterator[str]:
+    """Serve from a child ``llmops mock-llm`` (with ``root``'s fixtures) for a ``with`` block.
+
+    Like a real endpoint, the mock then takes no CPU or GIL time from the calling
+    process, so what the benchmark measures there is llmops and prompt flow alone.
+    """
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    search_path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "llmops", "mock-llm", "--port", "0"]
+    command += ["--latency", str(latency)]
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors:
+        child = subprocess.Popen(
+            command,
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": search_path},
+            stdout=subprocess.PIPE,
+            stderr=errors,  # one line per request: a pipe nobody reads would fill up
+            text=True,
+        )
+        try:
+            banner = child.stdout.readline() if child.stdout else ""
+            found = re.search(r"mock LLM on (http://\S+) ", banner)
+            if not found:
+                child.wait(timeout=10)
+                errors.seek(0)
+                reason = (errors.read().strip().splitlines() or [banner.strip() or "no output"])[-1]
+                raise LLMOpsError(f"the mock LLM process did not start: {reason}")
+            yield found.group(1)
+        finally:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            if child.stdout:
+                child.stdout.close()
+
+
+@contextlib.contextmanager
+def connections_pointed_at(root: Path, base_url: str) -> Iterator[list[str]]:
+    """Point every connection of the project at the mock on ``base_url`` for a ``with`` block.
+
+    Sets ``<NAME>_API_BASE`` and ``<NAME>_API_KEY`` exactly as a user would for a
+    real endpoint, and restores the previous values afterwards. Yields the names.
+    """
+    specs = load_connections(root)
+    values = {}
+    for spec in specs:
+        base_var, key_var = env_var_names(spec.name)
+        values[base_var] = f"{base_url}/" if spec.type == "azure_openai" else f"{base_url}/v1"
+        values[key_var] = "mock-key"
+    for proxy_var in ("NO_PROXY", "no_proxy"):  # a CI proxy must not intercept loopback
+        values[proxy_var] = ",".join(filter(None, [os.environ.get(proxy_var), HOST]))
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield [spec.name for spec in specs]
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
 def offline_connections(
     root: Path, echo: Callable[[str], None] = print, latency: float = 0.0
 ) -> Iterator[str]:
-    """Start the mock and point every connection of the project at it for a ``with`` block.
-
-    Sets ``<NAME>_API_BASE`` and ``<NAME>_API_KEY`` exactly as a user would for a
-    real endpoint, and restores the previous values afterwards.
-    """
+    """Start the mock in this process and point every connection at it for a ``with`` block."""
     fixtures = load_fixtures(fixture_files(root))
-    specs = load_connections(root)
-    with start_in_background(fixtures=fixtures, latency=latency) as (server, base_url):
-        values = {}
-        for spec in specs:
-            base_var, key_var = env_var_names(spec.name)
-            values[base_var] = f"{base_url}/" if spec.type == "azure_openai" else f"{base_url}/v1"
-            values[key_var] = "mock-key"
-        for proxy_var in ("NO_PROXY", "no_proxy"):  # a CI proxy must not intercept loopback
-            values[proxy_var] = ",".join(filter(None, [os.environ.get(proxy_var), HOST]))
+    with (
+        start_in_background(fixtures=fixtures, latency=latency) as (server, base_url),
+        connections_pointed_at(root, base_url) as names,
+    ):
         echo(
             f"[mock] local mock LLM on {base_url} ({len(fixtures)} fixtures) for "
-            f"connection(s) {', '.join(spec.name for spec in specs)}"
+            f"connection(s) {', '.join(names)}"
         )
-        saved = {name: os.environ.get(name) for name in values}
-        os.environ.update(values)
         try:
             yield base_url
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             echo(f"[mock] served {server.request_count} request(s)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -22,6 +23,7 @@ from llmops.mock_llm import (
     load_fixtures,
     offline_connections,
     start_in_background,
+    start_in_subprocess,
 )
 
 FIXTURES = [Fixture(match="Maria Garcia met", reply="Maria Garcia, Tom Lee")]
@@ -159,6 +161,47 @@ def test_offline_connections_use_the_ordinary_variables(project: Path) -> None:
         assert body["choices"][0]["message"]["content"] == "Maria Garcia, Tom Lee"
     assert "AOAI_API_BASE" not in os.environ
     assert "OAI_API_KEY" not in os.environ
+
+
+def test_replies_are_not_held_back_by_nagles_algorithm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headers and body are two writes: with Nagle on, each reply on a kept-alive connection
+    after the first waited ~40 ms for the client's delayed ACK, on every offline run."""
+    nodelay: list[int] = []
+    original_setup = mock_llm._Handler.setup
+
+    def setup(handler: mock_llm._Handler) -> None:
+        original_setup(handler)
+        nodelay.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(mock_llm._Handler, "setup", setup)
+    with start_in_background() as (_server, url):
+        assert call(f"{url}/v1/chat/completions", chat("Text: Ada Lovelace"), KEY)[0] == 200
+    assert nodelay and all(nodelay)
+
+
+def test_a_mock_in_its_own_process_serves_the_project_fixtures_and_stops(project: Path) -> None:
+    """The benchmark's mock: a child process, so its work is not measured as llmops's."""
+    with start_in_subprocess(project, latency=0.0) as base_url:
+        url = f"{base_url}/v1/chat/completions"
+        status, body = call(url, chat("Text: Maria Garcia met Tom"), KEY)
+        assert (status, body["choices"][0]["message"]["content"]) == (200, "Maria Garcia, Tom Lee")
+        port = int(base_url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
+        pass
+
+
+def test_a_mock_process_that_cannot_start_says_why(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = project / "broken-python"
+    broken.write_text("#!/bin/sh\necho 'No module named llmops' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    monkeypatch.setattr(mock_llm.sys, "executable", str(broken))
+    with (
+        pytest.raises(LLMOpsError, match="mock LLM process did not start: No module named llmops"),
+        start_in_subprocess(project),
+    ):
+        pass
 
 
 def test_embeddings_reward_shared_words() -> None:
