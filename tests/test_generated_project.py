@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import time
@@ -14,7 +17,7 @@ from pathlib import Path
 import copier
 import pytest
 
-from conftest import DEFAULT_ANSWERS, REPO_ROOT, commit_all, git
+from conftest import DEFAULT_ANSWERS, REPO_ROOT, commit_all, generate, git
 
 pytestmark = pytest.mark.slow
 USE_CASE = "named_entity_recognition"
@@ -146,6 +149,66 @@ def test_experiment_benchmark_runs_and_prints_its_figures(project) -> None:
         assert figure in output, output
     assert "ms/line" in output and "x ideal" in output, output
     assert "= 5 x 2 x 0.01 / 2 = 0.05 s" in output, output
+
+
+LLMOPS_LINE = re.compile(
+    r"^\s*(?:-\s*)?(?:(?:script|run|inlineScript):\s*)?(llmops [a-z][^|]*?)\s*(?:\|\|.*)?$"
+)
+"""A pipeline or script line that runs llmops (not a step name, not a comment)."""
+PARSE_ALL = """
+import json, sys
+from llmops.cli import build_parser
+
+refused = []
+for argv in json.load(sys.stdin):
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit:
+        refused.append(argv)
+print(json.dumps(refused))
+"""
+
+
+def llmops_commands(root: Path) -> list[list[str]]:
+    """The llmops command lines of a project's pipelines and scripts, variables filled in."""
+    folders = [root / ".azure-pipelines", root / ".github", root / "scripts"]
+    found = []
+    for path in sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = LLMOPS_LINE.match(line)
+            if not match:
+                continue
+            command = re.sub(r"\$\{\{.*?\}\}", "$expression", match.group(1))
+            words = shlex.split(command)[1:]
+            for index, word in enumerate(words):
+                if "$" in word:  # a pipeline or shell variable: a value valid for its option
+                    option = words[index - 1] if index else ""
+                    words[index] = {"--target": "azure", "--workers": "4"}.get(option, "value")
+            found.append(words)
+    return found
+
+
+def test_every_llmops_command_in_the_pipelines_parses(project, tmp_path: Path) -> None:
+    """A misspelt option in a pipeline would only fail on the first real CI run."""
+    path, env = project
+    github = generate(REPO_ROOT, tmp_path / "github", "HEAD", ci_platform="github")
+    commands = llmops_commands(path) + llmops_commands(github)
+    subcommands = {argv[0] for argv in commands}
+    assert {"experiment", "gate", "validate", "run", "deploy", "smoke"} <= subcommands
+    assert ["experiment", "--all", "--env", "pr", "--offline"] in commands
+    python = str(Path(env["PATH"].split(os.pathsep)[0]) / "python")
+    result = subprocess.run(
+        [python, "-c", PARSE_ALL],
+        input=json.dumps([*commands, ["experiment", "--all", "--use-case", "x"]]),
+        cwd=path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    refused = json.loads(result.stdout)
+    assert refused == [["experiment", "--all", "--use-case", "x"]], result.stderr
 
 
 def test_checks_leave_the_work_tree_clean(project) -> None:

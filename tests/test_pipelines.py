@@ -283,10 +283,11 @@ def test_ado_pr_validation_publishes_reports_and_gates(projects) -> None:
     assert mock["pr"]["branches"]["include"] == [answers["branch_development"]]
     assert not [v for v in mock["variables"] if "group" in v], "mock mode needs no setup"
     steps = {step.get("displayName", ""): step for _, _, step in steps_of(mock)}
-    assert "--offline" in steps["Experiment against the mock LLM (pr)"]["script"]
+    experiment = steps["Experiment against the mock LLM (pr)"]["script"]
+    assert experiment == 'llmops experiment --all --env "pr" --offline'  # one process
     assert steps["Publish experiment reports"]["condition"] == "succeededOrFailed()"
     gate = steps["Quality gates (pr)"]
-    assert "llmops gate" in gate["script"]
+    assert gate["script"] == 'llmops gate --all --env "pr"'
     assert gate["condition"] == "succeededOrFailed()"
     azure = expander.pipeline(expander.root / "pr-validation.yml", {"llmMode": "azure"})
     group = answers["ado_variable_group_prefix"]
@@ -542,7 +543,9 @@ def test_github_cd_runs_the_stages_in_order(projects, case) -> None:
     assert "llmops deploy" in deploy
     assert ("llmops smoke" in deploy) is (answers["deploy_targets"] != ["docker"])
     pr = workflows(project)["pr-validation.yml"]["jobs"]["experiment"]["steps"]
-    assert any("llmops gate" in s.get("run", "") for s in pr)
+    runs = [s.get("run", "") for s in pr]
+    assert "llmops experiment --all --env pr --offline" in runs
+    assert "llmops gate --all --env pr" in runs
     assert any("upload-artifact" in s.get("uses", "") for s in pr)
 
 

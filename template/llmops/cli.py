@@ -40,17 +40,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except ValidationFailed as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return USER_ERROR
-    except LLMOpsError as error:
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+    except (ValidationFailed, LLMOpsError) as error:
+        _print_error(error)
         return USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _print_error(error: LLMOpsError) -> None:
+    """A user error as ``error:`` lines (one per validation problem), no traceback."""
+    lines = error.problems if isinstance(error, ValidationFailed) else str(error).splitlines()
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("gate", _gate, "check the metric gates of experiment.yaml; exit 1 when one fails"),
     ):
         sub = add(name, handler, help_text)
-        sub.add_argument("--use-case", help="use case (default: the only one)")
+        if name in ("experiment", "gate"):
+            chosen = sub.add_mutually_exclusive_group()
+            chosen.add_argument("--use-case", help="use case (default: the only one)")
+            chosen.add_argument(
+                "--all",
+                action="store_true",
+                help="every use case in turn, in one process; one failing does not stop the rest",
+            )
+        else:
+            sub.add_argument("--use-case", help="use case (default: the only one)")
         _add_env(sub)
         if name in ("run", "evaluate", "experiment"):
             add_run_target(sub)
@@ -145,21 +156,47 @@ def _use_cases(args: argparse.Namespace) -> int:
     return OK
 
 
+def _chosen_use_cases(root: Path, args: argparse.Namespace) -> list[str]:
+    """Every use case with ``--all``, else the one named (or the only one)."""
+    names = list_use_cases(root) if getattr(args, "all", False) else []
+    return names or [resolve_use_case(root, args.use_case)]  # raises when there is none
+
+
+def _each_use_case(names: list[str], command: str, one: Callable[[str], int]) -> int:
+    """Run ``one`` per use case; a user error in one is printed and the next still runs.
+
+    Returns the worst status (2 before 1 before 0), and with several use cases prints
+    which ones passed, so a pipeline log ends with the verdict.
+    """
+    statuses: dict[str, int] = {}
+    for name in names:
+        try:
+            statuses[name] = one(name)
+        except (ValidationFailed, LLMOpsError) as error:
+            _print_error(error)
+            statuses[name] = USER_ERROR
+    worst = max(statuses.values())
+    if len(names) > 1:
+        verdicts = {OK: "ok", RUN_FAILED: "FAILED", USER_ERROR: "ERROR"}
+        listed = ", ".join(f"{name} {verdicts[status]}" for name, status in statuses.items())
+        stream = sys.stderr if worst else sys.stdout
+        print(f"[{command}] {len(names)} use cases: {listed}", file=stream)
+    return worst
+
+
 def _validate(args: argparse.Namespace) -> int:
     root, env = _project(args)
-    names = list_use_cases(root) if args.all else [resolve_use_case(root, args.use_case)]
-    if not names:
-        resolve_use_case(root, None)  # raises: no use case in this project
+    names = _chosen_use_cases(root, args)
     engine = get_engine(root=root)
-    status = OK
-    for name in names:
+
+    def one(name: str) -> int:
         problems = validate_use_case(root, name, env, engine)
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
-        if problems:
-            status = USER_ERROR
         print(f"[validate] {name}: {'FAILED' if problems else 'ok'} (env {env or 'none'})")
-    return status
+        return USER_ERROR if problems else OK
+
+    return _each_use_case(names, "validate", one)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -193,26 +230,36 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    """Validate, run, evaluate, report and gate each chosen use case with one engine and mock."""
     root, env = _project(args)
-    use_case = resolve_use_case(root, args.use_case)
+    names = _chosen_use_cases(root, args)
     engine = run_engine(args, root, env)
-    print(f"[experiment] {use_case} (env {env or 'none'}{', offline' if args.offline else ''})")
     mock = offline_connections(root) if args.offline else contextlib.nullcontext()
     reporter = rich_reporter()
-    with mock:
+
+    def one(use_case: str) -> int:
+        print(f"[experiment] {use_case} (env {env or 'none'}{', offline' if args.offline else ''})")
         run_use_case(root, use_case, env, engine, workers=args.workers, reporter=reporter)
         record = evaluate_use_case(
             root, use_case, env, engine, workers=args.workers, reporter=reporter
         )
-    write_report(root, use_case, engine)
-    status = _status(record)
-    gated = _gate(args)
-    return status if status != OK else gated
+        write_report(root, use_case, engine)
+        status = _status(record)
+        gated = _gate_one(root, use_case, env)
+        return status if status != OK else gated
+
+    with mock:
+        return _each_use_case(names, "experiment", one)
 
 
 def _gate(args: argparse.Namespace) -> int:
     root, env = _project(args)
-    use_case = resolve_use_case(root, args.use_case)
+    return _each_use_case(
+        _chosen_use_cases(root, args), "gate", lambda name: _gate_one(root, name, env)
+    )
+
+
+def _gate_one(root: Path, use_case: str, env: str | None) -> int:
     results = gate_use_case(root, use_case, env)
     if results:
         print(format_table(results))

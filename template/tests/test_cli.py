@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write
+from conftest import FakeEngine, write
 
-from llmops import cli
+from llmops import cli, cli_azure
+from llmops.engine.base import COMPLETED
+from llmops.state import EvaluationRun, RunRecord, save_record
 
 
 def test_use_cases_prints_one_name_per_line(
@@ -56,3 +59,67 @@ def test_outside_a_project_is_a_clear_error(
     monkeypatch.chdir(tmp_path)
     assert cli.main(["validate"]) == 2
     assert "config/connections.yaml found" in capsys.readouterr().err
+
+
+def copy_use_case(project: Path, name: str) -> Path:
+    """A second use case: the demo one under another folder and experiment name."""
+    folder = project / "use_cases" / name
+    shutil.copytree(project / "use_cases" / "demo", folder)
+    experiment = folder / "experiment.yaml"
+    text = experiment.read_text(encoding="utf-8").replace("name: demo", f"name: {name}", 1)
+    experiment.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.usefixtures("secrets")
+def test_experiment_all_goes_on_past_a_broken_use_case(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One command (one prompt flow start-up) for every use case, as the pipelines run it."""
+    write(copy_use_case(project, "broken") / "data" / "train.jsonl", "{broken\n")
+    copy_use_case(project, "other")
+    fake = FakeEngine()
+    monkeypatch.setattr(cli, "get_engine", lambda **_kwargs: fake)
+    monkeypatch.setattr(cli_azure, "get_engine", lambda **_kwargs: fake)
+    assert cli.main(["experiment", "--all"]) == 2
+    out, err = capsys.readouterr()
+    assert "use_cases/broken/data/train.jsonl:1: not valid JSON" in err
+    assert err.rstrip().splitlines()[-1] == (
+        "[experiment] 3 use cases: broken ERROR, demo ok, other ok"
+    )
+    assert "[experiment] demo" in out and "[experiment] other" in out
+    assert {request.name.split("_")[0] for request in fake.requests} == {"demo", "other"}
+    assert (project / "reports/demo/report.html").is_file()
+    assert (project / "reports/other/report.html").is_file()
+    assert not (project / "reports/broken").exists()
+
+
+def test_gate_all_checks_every_use_case_and_fails_when_one_fails(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment = project / "use_cases/demo/experiment.yaml"
+    write(experiment, experiment.read_text(encoding="utf-8") + 'gates:\n  match.f1: ">= 0.7"\n')
+    copy_use_case(project, "other")
+    for use_case, f1 in (("demo", 0.9), ("other", 0.5)):
+        evaluation = EvaluationRun(
+            evaluator="match",
+            dataset="train",
+            base_run="b",
+            run_name="e",
+            status=COMPLETED,
+            metrics={"f1": f1},
+        )
+        record = RunRecord(use_case=use_case, experiment=use_case, evaluation_runs=[evaluation])
+        save_record(project, record)
+    assert cli.main(["gate", "--all"]) == 1
+    captured = capsys.readouterr()
+    assert "[gate] demo: all 1 gate check(s) passed" in captured.out
+    assert "[gate] other: 1 of 1 gate check(s) failed: match.f1 (default)" in captured.err
+    assert captured.err.rstrip().splitlines()[-1] == "[gate] 2 use cases: demo ok, other FAILED"
+
+
+def test_all_and_use_case_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["experiment", "--all", "--use-case", "demo"])
+    assert exited.value.code == 2
+    assert "not allowed with argument --all" in capsys.readouterr().err
