@@ -183,9 +183,10 @@ class Runtime(_Strict):
         default=1,
         ge=1,
         le=16,
-        description="runs of a stage (variants x datasets) executed at the same time by a "
-        "local engine with executor threads; each keeps `workers` lines in flight, so an "
-        "endpoint sees up to concurrent_runs x workers requests at once",
+        description="runs of a stage (variants x datasets) in flight at the same time: local "
+        "runs with executor threads, and Azure runs (submitted one by one, awaited together); "
+        "each keeps `workers` lines in flight, so an endpoint sees up to "
+        "concurrent_runs x workers requests at once",
     )
     max_variants: int = Field(
         default=DEFAULT_MAX_VARIANTS,

@@ -8,7 +8,7 @@ uses the real client and runs only with ``LLMOPS_LIVE_AZURE=1`` and a workspace.
 from __future__ import annotations
 
 import os
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -206,26 +206,55 @@ def test_run_records_the_azure_engine_and_evaluate_must_match(project: Path) -> 
     assert reader.metrics("any") == {"f1": 0.75}  # numeric metrics only, read from Azure
 
 
-def test_azure_runs_go_one_after_another_even_with_concurrent_runs(project: Path) -> None:
-    """The docs promise it; the Azure engine once inherited the local engine's answer."""
+@dataclass
+class OverlapWatchingRuns(FakeRuns):
+    """Runs stay Running until ``together`` have been submitted; counts overlapping calls."""
+
+    together: int = 2
+    inside: int = 0
+    most_inside: int = 0
+
+    def _enter(self) -> None:
+        self.inside += 1
+        self.most_inside = max(self.most_inside, self.inside)
+        time.sleep(0.005)  # widen the window in which a second thread could come in
+        self.inside -= 1
+
+    def create_or_update(self, run: Any, runtime: Any = None) -> Any:
+        self._enter()
+        return super().create_or_update(run, runtime)
+
+    def get(self, name: str) -> Any:
+        self._enter()
+        status = COMPLETED if len(self.submitted) >= self.together else "Running"
+        return SimpleNamespace(name=name, status=status, _portal_url=None, _error=None)
+
+    def download(self, name: str, output: str, overwrite: bool) -> str:
+        self._enter()
+        return super().download(name, output, overwrite)
+
+
+def test_azure_runs_wait_together_but_never_call_the_client_at_once(project: Path) -> None:
+    """concurrent_runs overlaps the minutes an Azure run waits, not the SDK calls."""
     write(
-        project / "use_cases/demo/experiment.yaml", EXPERIMENT + "runtime:\n  concurrent_runs: 3\n"
+        project / "use_cases/demo/experiment.yaml", EXPERIMENT + "runtime:\n  concurrent_runs: 2\n"
     )
-    engine = engine_for(project, FakePFClient())
+    runs = OverlapWatchingRuns(together=2)
+    engine = AzurePromptflowEngine(
+        project,
+        client=FakePFClient(runs=runs),
+        poll_seconds=0.01,
+        timeout_seconds=5,  # one after another, the first run would wait for the second
+        sleep=time.sleep,
+        echo=lambda _line: None,
+    )
     engine.describe = FakeEngine().describe  # type: ignore[method-assign]
-    threads: set[threading.Thread] = set()
-    submit = engine.run
-
-    def run(request: RunRequest, progress: Any = None) -> Any:
-        threads.add(threading.current_thread())
-        return submit(request, progress)
-
-    engine.run = run  # type: ignore[method-assign]
     lines: list[str] = []
     record = run_use_case(project, "demo", None, engine, echo=lines.append)
-    assert len(record.standard_runs) == 2
-    assert threads == {threading.current_thread()}
-    assert "at a time" not in lines[0]
+    assert [run.status for run in record.standard_runs] == [COMPLETED, COMPLETED], lines
+    assert lines[0].endswith("2 runs at a time")
+    assert runs.most_inside == 1
+    assert sorted(runs.downloads) == sorted(run.run_name for run in record.standard_runs)
 
 
 @pytest.mark.skipif(

@@ -10,12 +10,18 @@ of the same names (infra/ creates them): no API key is read locally. Local files
 prompt flow; each finished run is downloaded to ``.llmops/azure-runs/<run>/`` and
 ``llmops report`` reads metrics and line results from Azure, so reports stay local.
 
+With ``runtime.concurrent_runs: N`` up to N runs of a stage are in flight at once: they
+are submitted one after another and awaited together. Every call to the Azure client
+holds one lock, so the SDK is never used from two threads at a time; only the waiting
+between polls overlaps, which is where an Azure run spends its minutes.
+
 promptflow-azure is imported on first use only, so local commands never load it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,12 +63,17 @@ class AzurePromptflowEngine(PromptflowEngine):
         self.sleep = sleep
         self.echo = echo
         self._runtimes: dict[Path, tuple[str | None, str | None]] = {}
+        self._calls = threading.RLock()  # one call to the Azure client at a time
 
     def allows_concurrent_runs(self, executor: str) -> bool:
-        """Azure runs are submitted and awaited one after another, whatever the executor."""
-        return False
+        """Yes, whatever the (local) executor: runs in flight only wait side by side."""
+        return True
 
     def _pf(self) -> Any:
+        with self._calls:
+            return self._connect()
+
+    def _connect(self) -> Any:
         if self._client is None:
             settings = settings_from_env()
             settings.require(
@@ -86,7 +97,8 @@ class AzurePromptflowEngine(PromptflowEngine):
         missing = []
         for name in dict.fromkeys(names):
             try:
-                connections.get(name)
+                with self._calls:
+                    connections.get(name)
             except Exception:  # not found, or no permission to read it: same remedy
                 missing.append(name)
         if missing:
@@ -120,49 +132,56 @@ class AzurePromptflowEngine(PromptflowEngine):
         ``progress`` is not called: the service reports no line counts while running.
         """
         try:
-            pf = self._pf()
-            flow, variant = self._flow_for(request)  # variant copies work as locally
-            runtime, instance_type = self.compute_for(request.flow_dir)
-            from promptflow.entities import Run
-
-            settings = {
-                "PF_WORKER_COUNT": request.workers,
-                "PF_LINE_TIMEOUT_SEC": request.line_timeout,
-            }
-            run = Run(
-                flow=flow,
-                data=str(request.data),
-                column_mapping=dict(request.column_mapping),
-                run=request.base_run,
-                variant=variant,
-                name=request.name,
-                display_name=request.name,
-                tags={"llmops_env": self.env or "none"},
-                environment_variables={k: str(v) for k, v in settings.items() if v is not None},
-                runtime=runtime,
-                resources={"instance_type": instance_type}
-                if instance_type and not runtime
-                else None,
-            )
-            pf.runs.create_or_update(run, runtime=runtime)
+            with self._calls:
+                runtime, instance_type = self._submit_to_azure(request)
         except Exception as error:  # settings were checked by check_workspace_connections
             return RunOutcome(run_name=request.name, status=FAILED, error=_first_line(error))
         compute = f"runtime {runtime}" if runtime else f"serverless compute {instance_type or ''}"
         self.echo(f"[azure] {request.name}: submitted ({compute.strip()})")
         return self._wait(request.name)
 
+    def _submit_to_azure(self, request: RunRequest) -> tuple[str | None, str | None]:
+        """Create the run in the workspace; returns its ``(runtime, instance type)``."""
+        pf = self._pf()
+        flow, variant = self._flow_for(request)  # variant copies work as locally
+        runtime, instance_type = self.compute_for(request.flow_dir)
+        from promptflow.entities import Run
+
+        settings = {
+            "PF_WORKER_COUNT": request.workers,
+            "PF_LINE_TIMEOUT_SEC": request.line_timeout,
+        }
+        run = Run(
+            flow=flow,
+            data=str(request.data),
+            column_mapping=dict(request.column_mapping),
+            run=request.base_run,
+            variant=variant,
+            name=request.name,
+            display_name=request.name,
+            tags={"llmops_env": self.env or "none"},
+            environment_variables={k: str(v) for k, v in settings.items() if v is not None},
+            runtime=runtime,
+            resources={"instance_type": instance_type} if instance_type and not runtime else None,
+        )
+        pf.runs.create_or_update(run, runtime=runtime)
+        return runtime, instance_type
+
     def _wait(self, name: str) -> RunOutcome:
+        """Poll until the run ends (the lock is held per call, never while sleeping)."""
         pf = self._pf()
         started = time.monotonic()
-        run = pf.runs.get(name)
+        with self._calls:
+            run = pf.runs.get(name)
         while run.status not in TERMINAL:
             if time.monotonic() - started > self.timeout_seconds:
-                with contextlib.suppress(Exception):  # the timeout is the news, not the cancel
+                with self._calls, contextlib.suppress(Exception):  # the timeout is the news
                     pf.runs.cancel(name)
                 message = f"timed out after {self.timeout_seconds / 3600:.1f} h; cancel requested"
                 return RunOutcome(run_name=name, status=FAILED, error=message)
             self.sleep(self.poll_seconds)
-            run = pf.runs.get(name)
+            with self._calls:
+                run = pf.runs.get(name)
         details: dict[str, Any] = {}
         portal = getattr(run, "_portal_url", None)
         if portal:
@@ -179,13 +198,22 @@ class AzurePromptflowEngine(PromptflowEngine):
         target = state_dir(self.root) / "azure-runs"
         target.mkdir(parents=True, exist_ok=True)
         try:
-            folder = Path(self._pf().runs.download(name, output=str(target), overwrite=True))
+            with self._calls:
+                folder = Path(self._pf().runs.download(name, output=str(target), overwrite=True))
         except Exception as error:
             return {"download_error": _first_line(error)}
         details: dict[str, Any] = {"downloaded": relative(folder, self.root)}
         if (folder / "logs.txt").is_file():
             details["log"] = relative(folder / "logs.txt", self.root)
         return details
+
+    def line_results(self, run_name: str) -> list[dict[str, Any]]:
+        with self._calls:
+            return super().line_results(run_name)
+
+    def metrics(self, run_name: str) -> dict[str, float]:
+        with self._calls:
+            return super().metrics(run_name)
 
 
 def _azure_error(run: Any) -> str:
