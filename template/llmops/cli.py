@@ -22,10 +22,11 @@ from llmops.config import write_schema
 from llmops.engine import get_engine
 from llmops.errors import LLMOpsError, ValidationFailed
 from llmops.evaluate import evaluate_use_case
-from llmops.gate import format_table, gate_use_case, summary
+from llmops.gate import format_markdown, format_table, gate_use_case, summary
 from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
 from llmops.new_flow import list_samples, new_flow
 from llmops.paths import find_root, list_use_cases, relative, resolve_use_case
+from llmops.pipeline_summary import publish
 from llmops.progress import rich_reporter
 from llmops.report import write_report
 from llmops.run import run_use_case
@@ -253,14 +254,19 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
+    """The gate step of a pipeline: its table also goes to the run's summary page."""
     root, env = _project(args)
     return _each_use_case(
-        _chosen_use_cases(root, args), "gate", lambda name: _gate_one(root, name, env)
+        _chosen_use_cases(root, args),
+        "gate",
+        lambda name: _gate_one(root, name, env, to_run_summary=True),
     )
 
 
-def _gate_one(root: Path, use_case: str, env: str | None) -> int:
+def _gate_one(root: Path, use_case: str, env: str | None, to_run_summary: bool = False) -> int:
     results = gate_use_case(root, use_case, env)
+    if to_run_summary:
+        publish(f"gates-{use_case}", format_markdown(use_case, results))
     if results:
         print(format_table(results))
     passed = all(item.passed for item in results)

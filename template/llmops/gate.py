@@ -82,10 +82,12 @@ def gate_use_case(root: Path, use_case: str, env: str | None) -> list[GateResult
     return check_gates(config, record)
 
 
-def format_table(results: list[GateResult]) -> str:
-    """A fixed-width table that reads the same in a terminal and a CI log."""
-    header = ("result", "gate", "condition", "value", "variant", "dataset", "note")
-    rows = [
+TABLE_HEADER = ("result", "gate", "condition", "value", "variant", "dataset", "note")
+
+
+def table_rows(results: list[GateResult]) -> list[tuple[str, ...]]:
+    """One row of cells per gate check, in the order of ``TABLE_HEADER``."""
+    return [
         (
             PASS if item.passed else FAIL,
             f"{item.evaluator}.{item.metric}",
@@ -97,12 +99,29 @@ def format_table(results: list[GateResult]) -> str:
         )
         for item in results
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    title = "  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))
-    lines = [title.rstrip(), "  ".join("-" * width for width in widths)]
+
+
+def format_table(results: list[GateResult]) -> str:
+    """A fixed-width table that reads the same in a terminal and a CI log."""
+    rows = table_rows(results)
+    widths = [max(len(row[i]) for row in [TABLE_HEADER, *rows]) for i in range(len(TABLE_HEADER))]
+    cells = zip(TABLE_HEADER, widths, strict=True)
+    lines = ["  ".join(cell.ljust(width) for cell, width in cells).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def format_markdown(use_case: str, results: list[GateResult]) -> str:
+    """The same table in Markdown, under a heading, for a pipeline run's summary page."""
+    lines = [f"### Quality gates: {use_case}", "", summary(results)]
+    if results:
+        lines += ["", "| " + " | ".join(TABLE_HEADER) + " |"]
+        lines.append("|" + "---|" * len(TABLE_HEADER))
+        for row in table_rows(results):
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def summary(results: list[GateResult]) -> str:

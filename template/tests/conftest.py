@@ -19,6 +19,7 @@ from llmops.engine.base import (
     RunOutcome,
     RunRequest,
 )
+from llmops.state import EvaluationRun, RunRecord
 
 CONNECTIONS = """\
 connections:
@@ -234,3 +235,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(skip)
+
+
+def gated_record(f1_default: float, f1_variant: float, use_case: str = "demo") -> RunRecord:
+    """A run record with the f1 of the default variant and of ``extract.v1`` (gate tests)."""
+    runs = [
+        EvaluationRun(
+            evaluator="match",
+            dataset="train",
+            base_run=f"b{i}",
+            run_name=f"e{i}",
+            status=COMPLETED,
+            variant=variant,
+            metrics={"f1": value},
+        )
+        for i, (variant, value) in enumerate([("default", f1_default), ("extract.v1", f1_variant)])
+    ]
+    return RunRecord(use_case=use_case, experiment=use_case, evaluation_runs=runs)

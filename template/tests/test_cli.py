@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FakeEngine, write
+from conftest import FakeEngine, gated_record, write
 
 from llmops import cli, cli_azure
-from llmops.engine.base import COMPLETED
-from llmops.state import EvaluationRun, RunRecord, save_record
+from llmops.state import save_record
 
 
 def test_use_cases_prints_one_name_per_line(
@@ -100,21 +99,12 @@ def test_gate_all_checks_every_use_case_and_fails_when_one_fails(
     experiment = project / "use_cases/demo/experiment.yaml"
     write(experiment, experiment.read_text(encoding="utf-8") + 'gates:\n  match.f1: ">= 0.7"\n')
     copy_use_case(project, "other")
-    for use_case, f1 in (("demo", 0.9), ("other", 0.5)):
-        evaluation = EvaluationRun(
-            evaluator="match",
-            dataset="train",
-            base_run="b",
-            run_name="e",
-            status=COMPLETED,
-            metrics={"f1": f1},
-        )
-        record = RunRecord(use_case=use_case, experiment=use_case, evaluation_runs=[evaluation])
-        save_record(project, record)
+    save_record(project, gated_record(0.9, 0.8, "demo"))
+    save_record(project, gated_record(0.5, 0.9, "other"))
     assert cli.main(["gate", "--all"]) == 1
     captured = capsys.readouterr()
-    assert "[gate] demo: all 1 gate check(s) passed" in captured.out
-    assert "[gate] other: 1 of 1 gate check(s) failed: match.f1 (default)" in captured.err
+    assert "[gate] demo: all 2 gate check(s) passed" in captured.out
+    assert "[gate] other: 1 of 2 gate check(s) failed: match.f1 (default)" in captured.err
     assert captured.err.rstrip().splitlines()[-1] == "[gate] 2 use cases: demo ok, other FAILED"
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXPERIMENT, STANDARD_FLOW, FakeEngine, write
+from conftest import EXPERIMENT, STANDARD_FLOW, FakeEngine, gated_record, write
 
 from llmops import cli
 from llmops.config import load_experiment, schema_text
@@ -19,7 +19,6 @@ from llmops.new_flow import list_samples, new_flow
 from llmops.paths import SCHEMA_FILE
 from llmops.plan import VariantError, select_variants
 from llmops.run import run_use_case
-from llmops.state import EvaluationRun, RunRecord
 from llmops.validate import validate_use_case
 
 NODES = {
@@ -294,22 +293,6 @@ def test_unknown_runtime_key_suggests_the_right_one(project: Path) -> None:
 
 
 # --- gate ----------------------------------------------------------------------------
-
-
-def gated_record(f1_default: float, f1_variant: float) -> RunRecord:
-    runs = [
-        EvaluationRun(
-            evaluator="match",
-            dataset="train",
-            base_run=f"b{i}",
-            run_name=f"e{i}",
-            status=COMPLETED,
-            variant=variant,
-            metrics={"f1": value},
-        )
-        for i, (variant, value) in enumerate([("default", f1_default), ("extract.v1", f1_variant)])
-    ]
-    return RunRecord(use_case="demo", experiment="demo", evaluation_runs=runs)
 
 
 def test_gate_fails_per_variant_with_a_readable_table(project: Path) -> None:
