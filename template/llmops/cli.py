@@ -20,7 +20,7 @@ from llmops import __version__
 from llmops.cli_azure import add_outer_loop, add_run_target, recorded_engine, run_engine
 from llmops.config import write_schema
 from llmops.engine import get_engine
-from llmops.errors import LLMOpsError, ValidationFailed
+from llmops.errors import LLMOpsError
 from llmops.evaluate import evaluate_use_case
 from llmops.gate import format_markdown, format_table, gate_use_case, summary
 from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ValidationFailed, LLMOpsError) as error:
+    except LLMOpsError as error:  # ValidationFailed says one problem per line
         _print_error(error)
         return USER_ERROR
     except KeyboardInterrupt:
@@ -50,9 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_error(error: LLMOpsError) -> None:
-    """A user error as ``error:`` lines (one per validation problem), no traceback."""
-    lines = error.problems if isinstance(error, ValidationFailed) else str(error).splitlines()
-    for line in lines:
+    """A user error as ``error:`` lines, no traceback."""
+    for line in str(error).splitlines():
         print(f"error: {line}", file=sys.stderr)
 
 
@@ -173,7 +172,7 @@ def _each_use_case(names: list[str], command: str, one: Callable[[str], int]) ->
     for name in names:
         try:
             statuses[name] = one(name)
-        except (ValidationFailed, LLMOpsError) as error:
+        except LLMOpsError as error:
             _print_error(error)
             statuses[name] = USER_ERROR
     worst = max(statuses.values())
