@@ -23,6 +23,7 @@ class NameRule:
     max_len: int
     pattern: str
     allowed: str
+    short: str
     lowercase: bool
     separator: str
 
@@ -34,6 +35,7 @@ RULES: dict[str, NameRule] = {
         90,
         r"[A-Za-z0-9._()-]*[A-Za-z0-9_()-]",
         "letters, digits, '-', '_', '.', '(' and ')', not ending with '.'",
+        "Only A-Za-z0-9._()-",
         False,
         "-",
     ),
@@ -43,6 +45,7 @@ RULES: dict[str, NameRule] = {
         24,
         r"[a-z0-9]+",
         "lowercase letters and digits only",
+        "Only a-z and 0-9",
         True,
         "",
     ),
@@ -52,6 +55,7 @@ RULES: dict[str, NameRule] = {
         24,
         r"[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]",
         "letters, digits and single dashes, starting with a letter",
+        "Only A-Za-z0-9 and single -",
         False,
         "-",
     ),
@@ -61,6 +65,7 @@ RULES: dict[str, NameRule] = {
         50,
         r"[A-Za-z0-9]+",
         "letters and digits only",
+        "Only A-Za-z0-9",
         True,
         "",
     ),
@@ -70,6 +75,7 @@ RULES: dict[str, NameRule] = {
         33,
         r"[A-Za-z0-9][A-Za-z0-9_-]*",
         "letters, digits, '-' and '_', starting with a letter or digit",
+        "Only A-Za-z0-9_-",
         False,
         "-",
     ),
@@ -79,6 +85,7 @@ RULES: dict[str, NameRule] = {
         32,
         r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
         "letters, digits and dashes, starting with a letter",
+        "Only A-Za-z0-9-",
         True,
         "-",
     ),
@@ -88,6 +95,7 @@ RULES: dict[str, NameRule] = {
         64,
         r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]",
         "letters, digits and dashes, not starting or ending with a dash",
+        "Only A-Za-z0-9-",
         True,
         "-",
     ),
@@ -97,6 +105,7 @@ RULES: dict[str, NameRule] = {
         60,
         r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]",
         "letters, digits and dashes, not starting or ending with a dash",
+        "Only A-Za-z0-9-",
         True,
         "-",
     ),
@@ -116,11 +125,11 @@ def azure_name_error(value: str, kind: str) -> str:
     text = str(value)
     if not rule.min_len <= len(text) <= rule.max_len:
         return (
-            f"A {rule.label} name needs {rule.min_len}-{rule.max_len} characters; "
-            f"'{text}' has {len(text)}."
+            f"Use {rule.min_len}-{rule.max_len} characters; '{text}' has {len(text)} "
+            f"(a {rule.label} name)."
         )
     if not re.fullmatch(rule.pattern, text):
-        return f"A {rule.label} name may contain {rule.allowed}; '{text}' does not fit."
+        return f"{rule.short}; '{text}' does not fit (a {rule.label} name: {rule.allowed})."
     return ""
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
@@ -101,6 +103,17 @@ def update(project: Path, **data: Any) -> None:
         quiet=True,
         skip_tasks=True,
     )
+
+
+def load_extension(stem: str) -> ModuleType:
+    """Import an extensions/*.py file the way Copier's loader does: by path."""
+    path = REPO_ROOT / "extensions" / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"template_ext_{stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_answers(project: Path) -> dict[str, Any]:

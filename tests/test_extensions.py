@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import REPO_ROOT
-
-
-def load_extension(stem: str) -> ModuleType:
-    """Import an extensions/*.py file the way Copier's loader does: by path."""
-    path = REPO_ROOT / "extensions" / f"{stem}.py"
-    spec = importlib.util.spec_from_file_location(f"template_ext_{stem}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
-
+from conftest import REPO_ROOT, load_extension
 
 naming = load_extension("naming")
 answers = load_extension("answers")
@@ -57,11 +42,11 @@ def test_azure_name_derives_valid_names(parts: list[str], kind: str, expected: s
 @pytest.mark.parametrize(
     ("value", "kind", "fragment"),
     [
-        ("ab", "storage_account", "3-24 characters"),
-        ("Has-Dash", "storage_account", "lowercase letters and digits"),
+        ("ab", "storage_account", "Use 3-24 characters"),
+        ("Has-Dash", "storage_account", "Only a-z and 0-9"),
         ("kv--double", "key_vault", "single dashes"),
         ("1endpoint", "online_endpoint", "starting with a letter"),
-        ("acr", "container_registry", "5-50 characters"),
+        ("acr", "container_registry", "Use 5-50 characters"),
     ],
 )
 def test_azure_name_error_explains_the_rule(value: str, kind: str, fragment: str) -> None:
@@ -99,12 +84,12 @@ def test_connections_accept_azure_and_openai() -> None:
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"name": "my-conn"}, "not a valid identifier"),
+        ({"name": "my-conn"}, "Name: a letter, then a-z 0-9 _"),
         ({"type": "anthropic"}, "type 'anthropic' is unknown"),
-        ({"api_version": "2024/10/21"}, "api_version '2024/10/21' is malformed"),
+        ({"api_version": "2024/10/21"}, "'2024/10/21' is malformed"),
         ({"api_version": None}, "needs api_version"),
         ({"deployment": "gpt 4o"}, "not a model deployment name"),
-        ({"api_key": "sk-123"}, "unknown key(s) api_key"),
+        ({"api_key": "sk-123"}, "Secrets go in .env, not in answers"),
     ],
 )
 def test_connection_errors_name_the_problem(change: dict, fragment: str) -> None:
@@ -123,8 +108,8 @@ def test_azure_openai_connection_accepts_terraform_model_settings() -> None:
     [
         ({"capacity": 0}, "1-1000"),
         ({"capacity": "lots"}, "1-1000"),
-        ({"model_version": "2024 08"}, "not a version"),
-        ({"model": "gpt 4o"}, "not a model name"),
+        ({"model_version": "2024 08"}, "model_version: like 2024-07-18"),
+        ({"model": "gpt 4o"}, "model: a name like gpt-4o-mini"),
     ],
 )
 def test_model_settings_errors_name_the_problem(change: dict, fragment: str) -> None:
@@ -133,16 +118,16 @@ def test_model_settings_errors_name_the_problem(change: dict, fragment: str) -> 
 
 def test_model_settings_only_apply_to_azure_openai() -> None:
     openai = {"name": "oai", "type": "openai", "deployment": "gpt-4o-mini", "capacity": 10}
-    assert "only apply to azure_openai" in answers.connections_error([openai])
+    assert "capacity: azure_openai only" in answers.connections_error([openai])
 
 
 @pytest.mark.parametrize(
     ("check", "good", "bad", "fragment"),
     [
-        ("azure_location_error", "eastus2", "West Europe", "not an Azure region name"),
-        ("resource_prefix_error", "contoso", "contoso-ner", "2-10 lowercase"),
-        ("ado_name_error", "sc-contoso-ner", "-bad name", "not a usable Azure DevOps name"),
-        ("cron_error", "0 6 * * 1-5", "every monday", "5-field cron"),
+        ("azure_location_error", "eastus2", "West Europe", "Use a region id like westeurope"),
+        ("resource_prefix_error", "contoso", "contoso-ner", "Use 2-10 a-z or 0-9"),
+        ("ado_name_error", "sc-contoso-ner", "-bad name", "Only A-Za-z0-9._-"),
+        ("cron_error", "0 6 * * 1-5", "every monday", "Use 5 fields"),
     ],
 )
 def test_single_value_checks(check: str, good: str, bad: str, fragment: str) -> None:
@@ -160,9 +145,9 @@ def test_approval_notify_accepts_people_and_groups(value: str) -> None:
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        ("", "at least one"),
+        ("", "Name someone to notify"),
         ("replace@youremail.com", "placeholder"),
-        ("approvers", "neither an email address"),
+        ("approvers", "is neither"),
         ("ana@contoso.com", "placeholder"),
     ],
 )
@@ -198,21 +183,21 @@ def test_environments_accept_the_default_branch_model() -> None:
             envs(
                 ("Production", "main"),
             ),
-            "2-8 lowercase letters",
+            "Name: 2-8 a-z/0-9, letter first",
         ),
         (
             envs(
                 ("dev", "feature/x"),
             ),
-            "neither the integration branch",
+            "Use a known branch or a pattern",
         ),
         (
             envs(
                 ("dev", "bad..branch"),
             ),
-            "not a valid git branch name",
+            "Not a valid git branch name",
         ),
-        ([{"name": "dev", "branch": "main", "approvers": "x"}], "unknown key(s) approvers"),
+        ([{"name": "dev", "branch": "main", "approvers": "x"}], "Unknown key(s) approvers"),
     ],
 )
 def test_environment_errors_name_the_problem(value: list, fragment: str) -> None:

@@ -9,128 +9,18 @@ from typing import Any
 import copier
 import pytest
 import yaml
+from copier.errors import UserMessageError
 
+from answer_cases import AOAI, BAD_ANSWERS
 from conftest import DEFAULT_ANSWERS, REPO_ROOT
-
-AOAI = {
-    "name": "aoai",
-    "type": "azure_openai",
-    "api_version": "2024-10-21",
-    "deployment": "gpt-4o-mini",
-}
-
-BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
-    "empty project name": ({"project_name": ""}, "project_name", "Give the project a name"),
-    "project name with slash": ({"project_name": "Bad/Name"}, "project_name", "only letters"),
-    "project name starting with digit": (
-        {"project_name": "9lives"},
-        "project_name",
-        "Start with a letter",
-    ),
-    "slug with underscore": ({"project_slug": "bad_slug"}, "project_slug", "lowercase letters"),
-    "slug too long": ({"project_slug": "a" * 25}, "project_slug", "3-24 characters"),
-    "connection name not identifier": (
-        {"connections": [{**AOAI, "name": "my-conn"}]},
-        "connections",
-        "not a valid identifier",
-    ),
-    "duplicated connection": (
-        {"connections": [AOAI, {**AOAI, "deployment": "gpt-4o"}]},
-        "connections",
-        "repeats 'aoai'",
-    ),
-    "unknown connection type": (
-        {"connections": [{**AOAI, "type": "anthropic"}]},
-        "connections",
-        "type 'anthropic' is unknown",
-    ),
-    "malformed api version": (
-        {"connections": [{**AOAI, "api_version": "2024-1-1"}]},
-        "connections",
-        "is malformed",
-    ),
-    "secret in connection answer": (
-        {"connections": [{**AOAI, "api_key": "sk-live"}]},
-        "connections",
-        "unknown key(s) api_key",
-    ),
-    "connections not a list": ({"connections": "aoai"}, "connections", "non-empty YAML list"),
-    "same branch twice": (
-        {"branch_main": "development"},
-        "branch_main",
-        "other than the integration",
-    ),
-    "invalid branch": (
-        {"branch_development": "feat..x"},
-        "branch_development",
-        "not a valid git branch",
-    ),
-    "branch feeds two environments": (
-        {"environments": [{"name": "dev", "branch": "main"}, {"name": "prod", "branch": "main"}]},
-        "environments",
-        "deploys to both",
-    ),
-    "environment name too long": (
-        {"environments": [{"name": "production", "branch": "main"}]},
-        "environments",
-        "2-8 lowercase",
-    ),
-    "no sample flow": ({"sample_flows": []}, "sample_flows", "at least one sample"),
-    "zero instances": ({"deploy_instance_count": 0}, "deploy_instance_count", "1-20 instances"),
-    "traffic above 100": (
-        {"deploy_new_traffic_percent": 101},
-        "deploy_new_traffic_percent",
-        "from 1 to 100",
-    ),
-    "not a VM size": (
-        {"deploy_aml_instance_type": "DS3"},
-        "deploy_aml_instance_type",
-        "Azure VM size name",
-    ),
-    "k8s compute name": (
-        {"deploy_targets": ["kubernetes"], "deploy_k8s_compute_name": "1compute"},
-        "deploy_k8s_compute_name",
-        "starting with a letter",
-    ),
-    "no deploy target": ({"deploy_targets": []}, "deploy_targets", "at least one"),
-    "bad region": ({"azure_location": "West Europe"}, "azure_location", "not an Azure region"),
-    "prefix too long": (
-        {"azure_resource_prefix": "contosoengineering"},
-        "azure_resource_prefix",
-        "2-10 lowercase",
-    ),
-    "state account name": (
-        {"tf_state_storage_account": "st-contoso"},
-        "tf_state_storage_account",
-        "lowercase letters and digits",
-    ),
-    "placeholder approver": (
-        {"approval_manual_validation": True, "approval_notify": "replace@youremail.com"},
-        "approval_notify",
-        "placeholder",
-    ),
-    "approval timeout": (
-        {
-            "approval_manual_validation": True,
-            "approval_notify": "ana@fabrikam.io",
-            "approval_timeout_minutes": 0,
-        },
-        "approval_timeout_minutes",
-        "1-43200",
-    ),
-    "cron with six fields": (
-        {"update_check_cron": "0 0 6 * * 1"},
-        "update_check_cron",
-        "not a 5-field cron expression",
-    ),
-}
 
 
 @pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
 def test_bad_answer_is_rejected_and_nothing_is_written(case: str, tmp_path: Path) -> None:
+    """UserMessageError is what Copier's CLI prints as one line; a ValueError is a traceback."""
     answers, question, fragment = BAD_ANSWERS[case]
     destination = tmp_path / "project"
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(UserMessageError) as raised:
         copier.run_copy(
             str(REPO_ROOT),
             destination,
@@ -141,22 +31,38 @@ def test_bad_answer_is_rejected_and_nothing_is_written(case: str, tmp_path: Path
             quiet=True,
         )
     message = str(raised.value)
-    assert f"question '{question}'" in message
+    assert message.startswith(f"Validation error for question '{question}': "), message
     assert fragment in message
     assert not destination.exists()
 
 
-def test_cli_rejects_a_bad_data_file_without_writing(tmp_path: Path, tools_bin: Path) -> None:
-    """The path a user takes: `copier copy --data-file answers.yml` with a bad answer."""
+@pytest.mark.parametrize(
+    ("answers", "line"),
+    [
+        (
+            {"connections": [{**AOAI, "type": "bedrock"}]},
+            "Validation error for question 'connections': Type: azure_openai or openai "
+            "(connection 'aoai': type 'bedrock' is unknown).",
+        ),
+        (
+            {"project_name": "Northwind/Claims"},
+            "Validation error for question 'project_name': Use letters, digits, ' ', - or _ "
+            "('/' is not allowed in 'Northwind/Claims').",
+        ),
+        (
+            {"deploy_instance_count": 0},
+            "Validation error for question 'deploy_instance_count': Use 1-20 instances "
+            "('0' is not).",
+        ),
+    ],
+)
+def test_cli_rejects_a_bad_data_file_in_one_line(
+    answers: dict[str, Any], line: str, tmp_path: Path, tools_bin: Path
+) -> None:
+    """The path of platform automation: `copier copy --data-file answers.yml` with a bad answer
+    prints one line naming the question and the rule, no traceback, and writes nothing."""
     data_file = tmp_path / "answers.yml"
-    data_file.write_text(
-        yaml.safe_dump(
-            {
-                "project_name": "Contoso NER",
-                "connections": [{**AOAI, "type": "bedrock"}],
-            }
-        )
-    )
+    data_file.write_text(yaml.safe_dump({"project_name": "Contoso NER", **answers}))
     destination = tmp_path / "project"
     result = subprocess.run(
         [
@@ -175,24 +81,15 @@ def test_cli_rejects_a_bad_data_file_without_writing(tmp_path: Path, tools_bin: 
         text=True,
         check=False,
     )
-    assert result.returncode != 0
-    assert "question 'connections'" in result.stderr
-    assert "type 'bedrock' is unknown" in result.stderr
-    assert not destination.exists()
-
-
-def test_unknown_python_version_is_rejected(tmp_path: Path) -> None:
-    destination = tmp_path / "project"
-    with pytest.raises(ValueError, match=r"Invalid choice for .python_version.: .3\.9."):
-        copier.run_copy(
-            str(REPO_ROOT),
-            destination,
-            data={**DEFAULT_ANSWERS, "python_version": "3.9"},
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    # Renders of a dirty working tree (while developing) add Copier's DirtyLocalWarning.
+    lines = [
+        text
+        for text in result.stderr.splitlines()
+        if text.strip() and "DirtyLocalWarning" not in text and text.strip() != "warn("
+    ]
+    assert lines == [line]
     assert not destination.exists()
 
 
