@@ -153,8 +153,11 @@ def branch_name_error(value: Any) -> str:
 
 
 def _as_data(value: Any) -> Any:
-    """A YAML answer given on the command line arrives as text: parse it."""
-    if isinstance(value, str):
+    """A YAML list or mapping given on the command line arrives as text: parse it.
+
+    Plain text stays text ('3.10' must not become the number 3.1).
+    """
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{", "-"):
         try:
             return yaml.safe_load(value)
         except yaml.YAMLError:

@@ -220,3 +220,26 @@ def test_extensions_are_pure() -> None:
         source = Path(REPO_ROOT / "extensions" / f"{stem}.py").read_text()
         for forbidden in ("import subprocess", "import os", "open(", "requests", "urllib"):
             assert forbidden not in source, f"extensions/{stem}.py uses {forbidden}"
+
+
+def test_choice_answers_given_as_text_keep_their_text() -> None:
+    """`-d python_version=3.10` must stay '3.10', not become the YAML number 3.1."""
+    assert answers.one_of_error("3.10", ["3.10", "3.11", "3.12"]) == ""
+    assert answers.one_of_error("[docker, aks]", ["docker", "app_service"]) == (
+        "Use one of docker, app_service ('aks' is not one)."
+    )
+    assert answers.non_empty_error("[]", "target").startswith("Pick at least one target")
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Northwind Insurance Claims Bot", "northwind-insurance"),
+        ("A", "a-llm"),
+        ("x" * 30, "x" * 24),
+        ("Contoso NER", "contoso-ner"),
+    ],
+)
+def test_slug_default_cuts_at_a_word_end(name: str, slug: str) -> None:
+    assert answers.slug_default(name) == slug
+    assert answers.project_slug_error(slug) == ""

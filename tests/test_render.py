@@ -360,3 +360,30 @@ def test_update_schedule_follows_the_answers(rendered) -> None:
     schedule = pipeline["schedules"][0]
     assert schedule["cron"] == cron
     assert schedule["branches"]["include"] == [development]
+
+
+COPIER_COMMAND = re.compile(r"copier (?:update|copy|recopy)\b[^`\n]*")
+
+
+def test_copier_commands_shown_to_users_pass_trust(rendered) -> None:
+    """Without --trust, Copier refuses the template's extensions and exits 4."""
+    _, project = rendered
+    untrusted = [
+        f"{path.relative_to(project)}: {match.group(0)}"
+        for path in text_files(project)
+        for match in COPIER_COMMAND.finditer(path.read_text(encoding="utf-8"))
+        if " -" in match.group(0) and "--trust" not in match.group(0)
+    ]
+    assert untrusted == []
+
+
+def test_make_help_lists_every_documented_target(rendered) -> None:
+    _, project = rendered
+    makefile = (project / "Makefile").read_text()
+    documented = re.findall(r"^([A-Za-z0-9_-]+):.*## ", makefile, flags=re.MULTILINE)
+    assert "test-e2e" in documented
+    result = subprocess.run(
+        ["make", "-s", "help"], cwd=project, capture_output=True, text=True, check=True
+    )
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    assert listed == documented
