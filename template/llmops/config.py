@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -77,10 +78,24 @@ def parse_condition(text: str) -> tuple[str, float]:
     return match.group("op"), float(match.group("value"))
 
 
-def _conditions(gates: dict[str, str]) -> dict[str, str]:
-    for condition in gates.values():
-        parse_condition(condition)
-    return gates
+def _condition(text: str) -> str:
+    parse_condition(text)
+    return text
+
+
+def _gate_key(key: str) -> str:
+    evaluator, dot, metric = key.partition(".")
+    if not (evaluator and dot and metric):
+        raise ValueError(
+            f"gate key '{key}' must be <evaluator>.<metric>, for example ner_match.exact_match_rate"
+        )
+    return key
+
+
+# Checked per entry (not by a validator of the whole dict) so that pydantic's error
+# location, and so the message, names the gate: `gates.ner_match.f1`, not `gates`.
+Condition = Annotated[str, AfterValidator(_condition)]
+GateKey = Annotated[str, AfterValidator(_gate_key)]
 
 
 class _Strict(BaseModel):
@@ -151,13 +166,12 @@ class Evaluator(_Strict):
     name: str = Field(description="unique evaluator name; part of run names and gate keys")
     flow: str = Field(description="evaluation flow folder, relative to the use-case folder")
     datasets: list[EvaluatorDataset] = Field(min_length=1)
-    gates: dict[str, str] = Field(
+    gates: dict[str, Condition] = Field(
         default_factory=dict,
         description='metric -> condition, for example {exact_match_rate: ">= 0.7"}',
     )
 
     _name = field_validator("name")(_run_name_part)
-    _gates = field_validator("gates")(_conditions)
 
 
 class Runtime(_Strict):
@@ -240,7 +254,7 @@ class ExperimentConfig(_Strict):
         "one_factor (each variant with the other nodes at their default), grid (every "
         "combination, up to runtime.max_variants) or an explicit list of runs",
     )
-    gates: dict[str, str | None] = Field(
+    gates: dict[GateKey, Condition | None] = Field(
         default_factory=dict,
         description='<evaluator>.<metric> -> condition, for example ">= 0.7"',
     )
@@ -249,20 +263,6 @@ class ExperimentConfig(_Strict):
     _directory: Path = PrivateAttr(default_factory=Path)
     _sources: dict[str, Path] = PrivateAttr(default_factory=dict)
     _base_file: Path = PrivateAttr(default_factory=Path)
-
-    @field_validator("gates")
-    @classmethod
-    def _gate_keys(cls, gates: dict[str, str | None]) -> dict[str, str | None]:
-        for key, condition in gates.items():
-            evaluator, dot, metric = key.partition(".")
-            if not (evaluator and dot and metric):
-                raise ValueError(
-                    f"gate key '{key}' must be <evaluator>.<metric>, for example "
-                    "ner_match.exact_match_rate"
-                )
-            if condition is not None:
-                parse_condition(condition)
-        return gates
 
     @field_validator("variants")
     @classmethod
@@ -291,7 +291,8 @@ class ExperimentConfig(_Strict):
         return self._directory / relative
 
     def source_file(self, key: str) -> Path:
-        """The file that supplied a top-level key: the overlay or experiment.yaml."""
+        """The file that supplied a top-level key (or a ``gates.<evaluator>.<metric>``
+        gate, as gates merge across files): the overlay or experiment.yaml."""
         return self._sources.get(key, self._base_file)
 
     def dataset(self, name: str) -> Dataset | None:
@@ -407,7 +408,7 @@ def load_experiment(use_case_dir: Path, env: str | None = None) -> ExperimentCon
     root = use_case_dir.parent.parent
     base_file = use_case_dir / EXPERIMENT_FILE
     base = _mapping(read_yaml(base_file, _shown(base_file, root)), _shown(base_file, root))
-    sources = dict.fromkeys(base, base_file)
+    sources = {**dict.fromkeys(base, base_file), **_gate_sources(base, base_file)}
     if env:
         if not NAME.fullmatch(env):
             raise LLMOpsError(f"environment name '{env}' is not usable: use letters and digits")
@@ -417,17 +418,31 @@ def load_experiment(use_case_dir: Path, env: str | None = None) -> ExperimentCon
             overlay = _mapping(read_yaml(overlay_file, shown), shown)
             base = apply_overlay(base, overlay, shown)
             sources.update(dict.fromkeys(overlay, overlay_file))
+            sources.update(_gate_sources(overlay, overlay_file))
     try:
         config = ExperimentConfig.model_validate(base)
     except ValidationError as error:
         problems = format_validation_error(
-            error, ExperimentConfig, lambda loc: _shown(sources.get(loc[0], base_file), root)
+            error, ExperimentConfig, lambda loc: _shown(_source(sources, loc, base_file), root)
         )
         raise LLMOpsError("\n".join(problems)) from None
     config._directory = use_case_dir
     config._sources = sources
     config._base_file = base_file
     return config
+
+
+def _gate_sources(data: dict[str, Any], file: Path) -> dict[str, Path]:
+    """``gates.<key>`` -> ``file`` for each gate the file sets (gates merge by key)."""
+    gates = data.get("gates")
+    return {f"gates.{key}": file for key in gates} if isinstance(gates, dict) else {}
+
+
+def _source(sources: dict[str, Path], loc: tuple[Any, ...], default: Path) -> Path:
+    """The file that set the key at ``loc``: a gate by its own key, others by the top key."""
+    if len(loc) > 1 and loc[0] == "gates":
+        return sources.get(f"gates.{loc[1]}", default)
+    return sources.get(str(loc[0]), default)
 
 
 def load_connections(root: Path) -> list[ConnectionSpec]:

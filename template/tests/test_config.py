@@ -70,3 +70,39 @@ def test_connections_file_rejects_unknown_type(project: Path) -> None:
     message = str(caught.value)
     assert "config/connections.yaml: connections[0].type:" in message
     assert "config/connections.yaml: connections[0].deployment: required key is missing" in message
+
+
+def gate_errors(project: Path, env: str | None = None) -> list[str]:
+    with pytest.raises(LLMOpsError) as caught:
+        load_experiment(case(project), env)
+    return str(caught.value).splitlines()
+
+
+def test_malformed_gate_is_reported_at_its_own_key(project: Path) -> None:
+    text = (case(project) / "experiment.yaml").read_text()
+    text = text.replace(
+        "    flow: flows/evaluation\n", '    flow: flows/evaluation\n    gates:\n      f1: "high"\n'
+    )
+    write(
+        case(project) / "experiment.yaml",
+        text + 'gates:\n  match.f1: ">= 0.5"\n  match.recall: "at least 0.5"\n  f1: "> 0"\n',
+    )
+    assert gate_errors(project) == [
+        "use_cases/demo/experiment.yaml: evaluators[0].gates.f1: 'high' is not a gate "
+        'condition: write an operator and a number, for example ">= 0.7" '
+        "(operators: >=, >, <=, <, ==)",
+        "use_cases/demo/experiment.yaml: gates.match.recall: 'at least 0.5' is not a gate "
+        'condition: write an operator and a number, for example ">= 0.7" '
+        "(operators: >=, >, <=, <, ==)",
+        "use_cases/demo/experiment.yaml: gates.f1: gate key 'f1' must be "
+        "<evaluator>.<metric>, for example ner_match.exact_match_rate",
+    ]
+
+
+def test_malformed_gate_names_the_file_that_set_it(project: Path) -> None:
+    """Gates merge across files, so the overlay's other gate does not move the blame."""
+    base = (case(project) / "experiment.yaml").read_text()
+    write(case(project) / "experiment.yaml", base + 'gates:\n  match.f1: "=> 0.5"\n')
+    write(case(project) / "experiment.pr.yaml", 'gates:\n  match.recall: ">= 0.2"\n')
+    (error,) = gate_errors(project, "pr")
+    assert error.startswith("use_cases/demo/experiment.yaml: gates.match.f1: '=> 0.5' is not")

@@ -456,8 +456,9 @@ def _node_variants(flow: dict[str, Any], shown: str) -> dict[str, NodeVariants]:
 def _logged_metrics(flow: dict[str, Any], flow_dir: Path) -> frozenset[str] | None:
     """Names passed as string literals to ``log_metric`` in aggregation nodes.
 
-    None when an aggregation node logs a computed name (then gates are checked when
-    the metrics exist, not before the run).
+    Both ``log_metric("f1", value)`` and ``log_metric(key="f1", value=value)`` (the form of
+    Microsoft's samples) count. None when an aggregation node logs a computed name (then
+    gates are checked when the metrics exist, not before the run).
     """
     names: set[str] = set()
     for node in flow.get("nodes") or []:
@@ -477,11 +478,20 @@ def _logged_metrics(flow: dict[str, Any], flow_dir: Path) -> frozenset[str] | No
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called != "log_metric":
                 continue
-            first = call.args[0] if call.args else None
-            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            name = _metric_name(call)
+            if name is None:
                 return None
-            names.add(first.value)
+            names.add(name)
     return frozenset(names)
+
+
+def _metric_name(call: ast.Call) -> str | None:
+    """The literal name of a ``log_metric(key, value)`` call, positional or ``key=``."""
+    keyword = next((item.value for item in call.keywords if item.arg == "key"), None)
+    name = call.args[0] if call.args else keyword
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return name.value
+    return None
 
 
 def _describe_flex(flow_dir: Path, root: Path) -> FlowSignature:
