@@ -141,14 +141,15 @@ def branch_name_error(value: Any) -> str:
     parts = text.removesuffix("/*").split("/")
     if not text or not all(BRANCH_PART.fullmatch(part) for part in parts):
         return (
-            f"Use letters, digits, . _ - and /; '{text}' does not fit "
+            f"Use A-Z a-z 0-9 . _ - /; '{text}' does not fit "
             "(a trailing '/*' matches a branch family)."
         )
-    if ".." in text or text.endswith((".", ".lock")) or any(p.startswith(".") for p in parts):
-        return (
-            f"Not a valid git branch name ('{text}': no '..', no leading '.', "
-            "no '.lock' ending)."
-        )
+    if ".." in text:
+        return f"No '..' in a branch name ('{text}')."
+    if any(part.startswith(".") for part in parts):
+        return f"No part may start with '.' ('{text}')."
+    if text.endswith((".", ".lock")):
+        return f"No '.' or '.lock' at the end ('{text}')."
     return ""
 
 
@@ -179,8 +180,7 @@ def _unknown_keys(item: dict[str, Any], allowed: tuple[str, ...], where: str) ->
     unknown = sorted(set(item) - set(allowed))
     if unknown:
         return (
-            f"Unknown key(s) {', '.join(unknown)} ({where}); "
-            f"allowed keys are {', '.join(allowed)}."
+            f"Unknown key(s) {', '.join(unknown)} ({where}); allowed keys are {', '.join(allowed)}."
         )
     return ""
 
@@ -268,7 +268,9 @@ def connections_error(value: Any) -> str:
 
 def environments_error(value: Any, branch_development: str, branch_main: str) -> str:
     """Check the environment list and its branch mapping."""
-    example = f"[{{name: dev, branch: {branch_development}}}, {{name: prod, branch: {branch_main}}}]"
+    example = (
+        f"[{{name: dev, branch: {branch_development}}}, {{name: prod, branch: {branch_main}}}]"
+    )
     items, error = _list_of_mappings(value, example)
     if error:
         return error
@@ -355,7 +357,9 @@ def ado_name_error(value: Any) -> str:
     if not 1 <= len(text) <= 63:
         return f"1-63 characters; '{text}' has {len(text)}."
     if not ADO_NAME.fullmatch(text):
-        return f"Only A-Za-z0-9._-; start with a letter or digit ('{text}' does not fit)."
+        if not text[0].isalnum():
+            return f"Start with a letter or digit ('{text}' does not)."
+        return f"Only A-Za-z0-9._- ('{text}' does not fit)."
     return ""
 
 
@@ -431,7 +435,7 @@ def approval_notify_error(value: Any) -> str:
     for entry in entries:
         if not (EMAIL.fullmatch(entry) or ADO_GROUP.fullmatch(entry)):
             return (
-                f"Use emails or [Project]\\Group names ('{entry}' is neither; for example "
+                f"Use emails or [Project]\\Group ('{entry}' is neither; for example "
                 "[MyProject]\\Release Approvers)."
             )
         if entry.lower().endswith(PLACEHOLDER_DOMAINS):

@@ -128,6 +128,8 @@ def azure_name_error(value: str, kind: str) -> str:
             f"Use {rule.min_len}-{rule.max_len} characters; '{text}' has {len(text)} "
             f"(a {rule.label} name)."
         )
+    if text.endswith(".") and re.fullmatch(rule.pattern, text[:-1] + "a"):
+        return f"No '.' at the end; '{text}' does not fit (a {rule.label} name)."
     if not re.fullmatch(rule.pattern, text):
         return f"{rule.short}; '{text}' does not fit (a {rule.label} name: {rule.allowed})."
     return ""

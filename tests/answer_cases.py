@@ -65,7 +65,7 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
     "invalid branch": (
         {"branch_development": "feat..x"},
         "branch_development",
-        "Not a valid git branch",
+        "No '..' in a branch name",
     ),
     "branch feeds two environments": (
         {"environments": [{"name": "dev", "branch": "main"}, {"name": "prod", "branch": "main"}]},
@@ -133,17 +133,35 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
     "state resource group ends with a dot": (
         {"tf_state_resource_group": "rg-state."},
         "tf_state_resource_group",
-        "Only A-Za-z0-9._()-",
+        "No '.' at the end",
     ),
     "service connection prefix": (
         {"ado_service_connection_prefix": "-sc"},
         "ado_service_connection_prefix",
-        "Only A-Za-z0-9._-",
+        "Start with a letter or digit",
     ),
     "variable group prefix too long": (
         {"ado_variable_group_prefix": "v" * 64},
         "ado_variable_group_prefix",
         "1-63 characters",
+    ),
+    "branch with a space": ({"branch_development": "a b"}, "branch_development", "Use A-Z"),
+    "branch with a leading dot": ({"branch_main": ".hidden"}, "branch_main", "start with '.'"),
+    "branch ending in .lock": ({"branch_main": "main.lock"}, "branch_main", "'.lock' at the end"),
+    "notify entry neither email nor group": (
+        {"approval_manual_validation": True, "approval_notify": "ana"},
+        "approval_notify",
+        "Use emails or [Project]\\Group",
+    ),
+    "service connection prefix too long": (
+        {"ado_service_connection_prefix": "s" * 64},
+        "ado_service_connection_prefix",
+        "1-63 characters",
+    ),
+    "variable group prefix with a space": (
+        {"ado_variable_group_prefix": "vg x"},
+        "ado_variable_group_prefix",
+        "Only A-Za-z0-9._-",
     ),
     "branch name of 300 characters": (
         {"branch_development": "b" * 300},

@@ -126,7 +126,7 @@ def test_model_settings_only_apply_to_azure_openai() -> None:
     [
         ("azure_location_error", "eastus2", "West Europe", "Use a region id like westeurope"),
         ("resource_prefix_error", "contoso", "contoso-ner", "Use 2-10 a-z or 0-9"),
-        ("ado_name_error", "sc-contoso-ner", "-bad name", "Only A-Za-z0-9._-"),
+        ("ado_name_error", "sc-contoso-ner", "-bad name", "Start with a letter or digit"),
         ("cron_error", "0 6 * * 1-5", "every monday", "Use 5 fields"),
     ],
 )
@@ -195,7 +195,7 @@ def test_environments_accept_the_default_branch_model() -> None:
             envs(
                 ("dev", "bad..branch"),
             ),
-            "Not a valid git branch name",
+            "No '..' in a branch name",
         ),
         ([{"name": "dev", "branch": "main", "approvers": "x"}], "Unknown key(s) approvers"),
     ],

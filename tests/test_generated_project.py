@@ -218,3 +218,140 @@ def test_checks_leave_the_work_tree_clean(project) -> None:
     path, env = project
     run(["llmops", "experiment", "--offline", "--use-case", USE_CASE, "--env", "pr"], path, env)
     assert git(path, "status", "--porcelain") == ""
+
+
+def without_venv(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a user who never activated the project's venv."""
+    folders = env["PATH"].split(os.pathsep)[1:]  # the fixture put the venv first
+    return {**env, "PATH": os.pathsep.join(folders)}
+
+
+def test_commits_run_the_hooks_without_an_activated_venv(project) -> None:
+    """`git commit` of a .py file used to fail with "Executable `ruff` not found"."""
+    path, env = project
+    plain = without_venv(env)
+    assert subprocess.run(["sh", "-c", "command -v ruff"], env=plain, check=False).returncode
+    helper = path / "scripts" / "commit_check.py"
+    helper.write_text('"""A new module."""\n\n\ndef answer() -> int:\n    return 42\n')
+    git(path, "add", "scripts/commit_check.py")
+    run(["git", "commit", "-q", "-m", "a module, hooks on"], path, plain)
+    helper.write_text('"""A new module."""\n\nimport os\n')  # F401: the hook must refuse it
+    git(path, "add", "scripts/commit_check.py")
+    refused = subprocess.run(
+        ["git", "commit", "-q", "-m", "unused import"],
+        cwd=path,
+        env=plain,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "F401" in refused.stdout + refused.stderr
+    git(path, "reset", "-q", "--hard", "HEAD~1")  # leave the project as the other tests found it
+
+
+CUSTOM_FLOW = {
+    "flow.dag.yaml": """\
+inputs:
+  review: {type: string}
+outputs:
+  sentiment: {type: string, reference: "${parse.output}"}
+nodes:
+  - name: classify
+    type: llm
+    source: {type: code, path: classify.jinja2}
+    inputs: {deployment_name: gpt-4o-mini, temperature: 0, review: "${inputs.review}"}
+    connection: aoai
+    api: chat
+  - name: parse
+    type: python
+    source: {type: code, path: parse.py}
+    inputs: {answer: "${classify.output}"}
+""",
+    "classify.jinja2": "# system:\nAnswer positive or negative.\n\n# user:\n{{review}}\n",
+    "parse.py": (
+        "from promptflow.core import tool\n\n\n@tool\ndef parse(answer: str) -> str:\n"
+        "    return 'positive' if 'positive' in answer.lower() else 'negative'\n"
+    ),
+    "reviews.jsonl": "".join(
+        json.dumps({"review": text, "label": label}) + "\n"
+        for text, label in [("Great value.", "positive"), ("Broke in a day.", "negative")] * 3
+    ),
+}
+CUSTOM_EVALUATION = {
+    "flow.dag.yaml": """\
+inputs:
+  sentiment: {type: string}
+  label: {type: string}
+outputs:
+  correct: {type: int, reference: "${match.output}"}
+nodes:
+  - name: match
+    type: python
+    source: {type: code, path: match.py}
+    inputs: {sentiment: "${inputs.sentiment}", label: "${inputs.label}"}
+  - name: accuracy
+    type: python
+    source: {type: code, path: accuracy.py}
+    inputs: {results: "${match.output}"}
+    aggregation: true
+""",
+    "match.py": (
+        "from promptflow.core import tool\n\n\n@tool\n"
+        "def match(sentiment: str, label: str) -> int:\n    return int(sentiment == label)\n"
+    ),
+    "accuracy.py": (
+        "from promptflow.core import log_metric, tool\n\n\n@tool\n"
+        "def accuracy(results: list) -> float:\n    value = sum(results) / len(results)\n"
+        "    log_metric(key='accuracy', value=value)\n    return value\n"
+    ),
+}
+OTHER_PYTHONS = ["3.10", "3.12"]
+"""The default, 3.11, is the `project` fixture's; each other offered version gets its own."""
+ALL_SAMPLES = ["named_entity_recognition", "web_classification", "ticket_triage", "docs_chat"]
+
+
+@pytest.fixture(scope="module", params=OTHER_PYTHONS)
+def versioned_project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str], str]:
+    """A project for another offered Python, all samples, set up like a user would."""
+    version = request.param
+    root = tmp_path_factory.mktemp(f"python{version}")
+    destination = generate(
+        REPO_ROOT,
+        root / "project",
+        "HEAD",
+        python_version=version,
+        sample_flows=ALL_SAMPLES,
+        ci_platform="github",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.pop("AOAI_API_KEY", None)
+    env.pop("AOAI_API_BASE", None)
+    env["PRE_COMMIT_HOME"] = str(root / "pre-commit-home")
+    run(["make", "setup", f"VENV={root / 'venv'}"], destination, env, timeout=900)
+    env["PATH"] = f"{root / 'venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    return destination, env, version
+
+
+def test_each_offered_python_lints_tests_and_runs_offline(versioned_project, tmp_path) -> None:
+    """ruff (the pinned version) and the project's tests pass on the first commit, and every
+    sample plus a flow brought in with import-flow runs offline, with no traceback."""
+    path, env, version = versioned_project
+    python = run(["python", "-c", "import sys; print(sys.version)"], path, env).stdout
+    assert python.startswith(version)
+    run(["ruff", "check", "."], path, env)
+    run(["ruff", "format", "--check", "."], path, env)
+    run(["pytest", "-q", "-m", "not e2e", "-p", "no:cacheprovider"], path, env)
+    flow, evaluation = tmp_path / "sentiment", tmp_path / "sentiment_eval"
+    for folder, files in ((flow, CUSTOM_FLOW), (evaluation, CUSTOM_EVALUATION)):
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    run(["llmops", "import-flow", str(flow), "--evaluation", str(evaluation)], path, env)
+    result = run(["llmops", "experiment", "--offline", "--all", "--env", "pr"], path, env)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output[-3000:]
+    assert "[experiment] 5 use cases: " in result.stdout, output[-3000:]
+    assert "sentiment ok" in result.stdout

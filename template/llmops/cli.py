@@ -18,11 +18,14 @@ from dotenv import load_dotenv
 
 from llmops import __version__
 from llmops.cli_azure import add_outer_loop, add_run_target, recorded_engine, run_engine
+from llmops.cli_each import OK, RUN_FAILED, USER_ERROR, chosen_use_cases, each_use_case, print_error
 from llmops.config import write_schema
 from llmops.engine import get_engine
 from llmops.errors import LLMOpsError
 from llmops.evaluate import evaluate_use_case
 from llmops.gate import format_markdown, format_table, gate_use_case, summary
+from llmops.import_flow import import_flow
+from llmops.log_handlers import flush_telemetry_handlers
 from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
 from llmops.new_flow import list_samples, new_flow
 from llmops.paths import find_root, list_use_cases, relative, resolve_use_case
@@ -33,8 +36,6 @@ from llmops.run import run_use_case
 from llmops.state import RunRecord
 from llmops.validate import validate_use_case
 
-OK, RUN_FAILED, USER_ERROR = 0, 1, 2
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one command, turn user errors into ``error:`` lines."""
@@ -42,17 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except LLMOpsError as error:  # ValidationFailed says one problem per line
-        _print_error(error)
+        print_error(error)
         return USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def _print_error(error: LLMOpsError) -> None:
-    """A user error as ``error:`` lines, no traceback."""
-    for line in str(error).splitlines():
-        print(f"error: {line}", file=sys.stderr)
+    finally:
+        flush_telemetry_handlers()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"sample ({', '.join(list_samples()) or 'none'}) or use case to copy "
         "(default: named_entity_recognition)",
     )
+    imported = add(
+        "import-flow", _import_flow, "add a use case from an existing prompt flow folder"
+    )
+    imported.add_argument("path", type=Path, help="flow folder (flow.dag.yaml or flow.flex.yaml)")
+    imported.add_argument("--name", help="use-case name (default: derived from the folder name)")
+    imported.add_argument(
+        "--evaluation", type=Path, metavar="PATH", help="evaluation flow folder to copy with it"
+    )
+    imported.add_argument(
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="JSONL or CSV dataset (default: one found in the flow folder)",
+    )
     mock = add("mock-llm", _mock_llm, "serve the OpenAI / Azure OpenAI mock on 127.0.0.1")
     mock.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
     mock.add_argument("--latency", type=float, default=0.0, help="seconds of delay per reply")
@@ -156,37 +167,9 @@ def _use_cases(args: argparse.Namespace) -> int:
     return OK
 
 
-def _chosen_use_cases(root: Path, args: argparse.Namespace) -> list[str]:
-    """Every use case with ``--all``, else the one named (or the only one)."""
-    names = list_use_cases(root) if getattr(args, "all", False) else []
-    return names or [resolve_use_case(root, args.use_case)]  # raises when there is none
-
-
-def _each_use_case(names: list[str], command: str, one: Callable[[str], int]) -> int:
-    """Run ``one`` per use case; a user error in one is printed and the next still runs.
-
-    Returns the worst status (2 before 1 before 0), and with several use cases prints
-    which ones passed, so a pipeline log ends with the verdict.
-    """
-    statuses: dict[str, int] = {}
-    for name in names:
-        try:
-            statuses[name] = one(name)
-        except LLMOpsError as error:
-            _print_error(error)
-            statuses[name] = USER_ERROR
-    worst = max(statuses.values())
-    if len(names) > 1:
-        verdicts = {OK: "ok", RUN_FAILED: "FAILED", USER_ERROR: "ERROR"}
-        listed = ", ".join(f"{name} {verdicts[status]}" for name, status in statuses.items())
-        stream = sys.stderr if worst else sys.stdout
-        print(f"[{command}] {len(names)} use cases: {listed}", file=stream)
-    return worst
-
-
 def _validate(args: argparse.Namespace) -> int:
     root, env = _project(args)
-    names = _chosen_use_cases(root, args)
+    names = chosen_use_cases(root, args)
     engine = get_engine(root=root)
 
     def one(name: str) -> int:
@@ -196,7 +179,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"[validate] {name}: {'FAILED' if problems else 'ok'} (env {env or 'none'})")
         return USER_ERROR if problems else OK
 
-    return _each_use_case(names, "validate", one)
+    return each_use_case(names, "validate", one)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -232,7 +215,7 @@ def _report(args: argparse.Namespace) -> int:
 def _experiment(args: argparse.Namespace) -> int:
     """Validate, run, evaluate, report and gate each chosen use case with one engine and mock."""
     root, env = _project(args)
-    names = _chosen_use_cases(root, args)
+    names = chosen_use_cases(root, args)
     engine = run_engine(args, root, env)
     mock = offline_connections(root) if args.offline else contextlib.nullcontext()
     reporter = rich_reporter()
@@ -249,14 +232,14 @@ def _experiment(args: argparse.Namespace) -> int:
         return status if status != OK else gated
 
     with mock:
-        return _each_use_case(names, "experiment", one)
+        return each_use_case(names, "experiment", one)
 
 
 def _gate(args: argparse.Namespace) -> int:
     """The gate step of a pipeline: its table also goes to the run's summary page."""
     root, env = _project(args)
-    return _each_use_case(
-        _chosen_use_cases(root, args),
+    return each_use_case(
+        chosen_use_cases(root, args),
         "gate",
         lambda name: _gate_one(root, name, env, to_run_summary=True),
     )
@@ -286,6 +269,25 @@ def _new_flow(args: argparse.Namespace) -> int:
     print(f"  next: llmops validate --use-case {args.name}")
     print(f"        llmops experiment --offline --use-case {args.name}")
     return OK
+
+
+def _import_flow(args: argparse.Namespace) -> int:
+    root, _ = _project(args)
+    result = import_flow(
+        root,
+        args.path,
+        get_engine(root=root),
+        name=args.name,
+        evaluation=args.evaluation,
+        data=args.data,
+    )
+    for line in result.summary(root):
+        print(line)
+    for note in result.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return USER_ERROR if result.problems else OK
 
 
 def _mock_llm(args: argparse.Namespace) -> int:

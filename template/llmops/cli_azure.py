@@ -2,8 +2,9 @@
 
 ``register-data``, ``register-flow``, ``deploy`` and ``smoke``, plus ``--target`` for
 ``run`` / ``evaluate`` / ``experiment``. Like ``cli``, this module only wires stages
-together. Every command takes ``--env``; ``--dry-run`` prints the plan and the
-azure-ai-ml entities as YAML without any Azure call or credential.
+together. Every command takes ``--env`` and ``--use-case NAME`` or ``--all``;
+``--dry-run`` prints the plan and the azure-ai-ml entities as YAML without any Azure
+call or credential.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 import yaml
 
 from llmops import azure
+from llmops.cli_each import OK, RUN_FAILED, chosen_use_cases, each_use_case
 from llmops.config import load_experiment
 from llmops.deploy import deploy, dry_run, prepare, print_plans, select_targets, smoke
 from llmops.deployment_config import ONLINE_TARGETS, TARGETS
 from llmops.engine import TARGETS as RUN_TARGETS
 from llmops.engine import FlowEngine, get_engine, target_of
 from llmops.errors import LLMOpsError
-from llmops.paths import relative, resolve_use_case, use_case_dir
+from llmops.paths import relative, use_case_dir
 from llmops.register import (
     datasets,
     file_hash,
@@ -32,9 +34,9 @@ from llmops.register import (
     register_flow,
 )
 
-OK, FAILED = 0, 1
 Add = Callable[[str, object, str], argparse.ArgumentParser]
 Project = Callable[[argparse.Namespace], tuple[Path, str | None]]
+Handler = Callable[[argparse.Namespace, Path, str | None, str], int]
 
 
 def add_run_target(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +70,13 @@ def add_outer_loop(add: Add, project: Project) -> None:
     """Add register-data, register-flow, deploy and smoke to the parser."""
 
     def common(parser: argparse.ArgumentParser, dry_run_help: str) -> None:
-        parser.add_argument("--use-case", help="use case (default: the only one)")
+        chosen = parser.add_mutually_exclusive_group()
+        chosen.add_argument("--use-case", help="use case (default: the only one)")
+        chosen.add_argument(
+            "--all",
+            action="store_true",
+            help="every use case in turn; one failing does not stop the rest",
+        )
         parser.add_argument(
             "--env",
             help="environment: picks experiment.<env>.yaml and the deployment settings "
@@ -76,28 +84,29 @@ def add_outer_loop(add: Add, project: Project) -> None:
         )
         parser.add_argument("--dry-run", action="store_true", help=dry_run_help)
 
-    def wired(handler: Callable[[argparse.Namespace, Path, str | None], int]) -> object:
+    def wired(command: str, handler: Handler) -> object:
         def run(args: argparse.Namespace) -> int:
             root, env = project(args)
-            return handler(args, root, env)
+            names = chosen_use_cases(root, args)
+            return each_use_case(names, command, lambda name: handler(args, root, env, name))
 
         return run
 
     sub = add(
         "register-data",
-        wired(_register_data),
+        wired("register-data", _register_data),
         "register each dataset as an Azure ML data asset (new version only when it changed)",
     )
     common(sub, "print the data assets that would be registered; no Azure call")
     sub = add(
         "register-flow",
-        wired(_register_flow),
+        wired("register-flow", _register_flow),
         "register the standard flow as an Azure ML model (new version only when it changed)",
     )
     common(sub, "print the model that would be registered; no Azure call")
     sub = add(
         "deploy",
-        wired(_deploy),
+        wired("deploy", _deploy),
         "deploy the registered flow to the environment's targets, smoke-test, roll back",
     )
     common(sub, "build the image context and print every entity as YAML; no Azure call")
@@ -109,7 +118,7 @@ def add_outer_loop(add: Add, project: Project) -> None:
     )
     sub = add(
         "smoke",
-        wired(_smoke),
+        wired("smoke", _smoke),
         "send sample-request.json to a deployment and check the answer; exit 1 when it fails",
     )
     common(sub, "print what would be invoked and checked; no request is sent")
@@ -120,8 +129,8 @@ def add_outer_loop(add: Add, project: Project) -> None:
     sub.add_argument("--url", help="score URL to test instead, e.g. http://localhost:8080/score")
 
 
-def _register_data(args: argparse.Namespace, root: Path, env: str | None) -> int:
-    config = load_experiment(use_case_dir(root, resolve_use_case(root, args.use_case)), env)
+def _register_data(args: argparse.Namespace, root: Path, env: str | None, use_case: str) -> int:
+    config = load_experiment(use_case_dir(root, use_case), env)
     if args.dry_run:
         from llmops.deploy.entities import to_yaml
         from llmops.register import data_entity
@@ -141,8 +150,8 @@ def _register_data(args: argparse.Namespace, root: Path, env: str | None) -> int
     return OK
 
 
-def _register_flow(args: argparse.Namespace, root: Path, env: str | None) -> int:
-    config = load_experiment(use_case_dir(root, resolve_use_case(root, args.use_case)), env)
+def _register_flow(args: argparse.Namespace, root: Path, env: str | None, use_case: str) -> int:
+    config = load_experiment(use_case_dir(root, use_case), env)
     if args.dry_run:
         from llmops.deploy.entities import to_yaml
 
@@ -158,8 +167,7 @@ def _register_flow(args: argparse.Namespace, root: Path, env: str | None) -> int
     return OK
 
 
-def _deploy(args: argparse.Namespace, root: Path, env: str | None) -> int:
-    use_case = resolve_use_case(root, args.use_case)
+def _deploy(args: argparse.Namespace, root: Path, env: str | None, use_case: str) -> int:
     settings = azure.settings_from_env(placeholders=args.dry_run)
     context = prepare(root, use_case, env, get_engine(root=root), settings)
     targets = select_targets(context, args.target)
@@ -167,11 +175,12 @@ def _deploy(args: argparse.Namespace, root: Path, env: str | None) -> int:
         print_plans(context, dry_run(context, targets))
         return OK
     results = deploy(context, azure.connect(settings), targets)
-    return OK if results and all(result.ok for result in results) else FAILED
+    return OK if results and all(result.ok for result in results) else RUN_FAILED
 
 
-def _smoke(args: argparse.Namespace, root: Path, env: str | None) -> int:
-    use_case = resolve_use_case(root, args.use_case)
+def _smoke(args: argparse.Namespace, root: Path, env: str | None, use_case: str) -> int:
+    if args.url and args.all:
+        raise LLMOpsError("--url tests one deployment: name its use case with --use-case")
     settings = azure.settings_from_env(placeholders=args.dry_run or bool(args.url))
     context = prepare(root, use_case, env, get_engine(root=root), settings)
     if args.url:
@@ -204,4 +213,4 @@ def _smoke(args: argparse.Namespace, root: Path, env: str | None) -> int:
         return OK
     services = None if args.url else azure.connect(settings)
     results = [smoke(context, services, t, args.deployment, args.url) for t in targets]
-    return OK if all(result.passed for result in results) else FAILED
+    return OK if all(result.passed for result in results) else RUN_FAILED

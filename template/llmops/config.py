@@ -316,6 +316,9 @@ class ExperimentConfig(_Strict):
         return found
 
 
+SECRET_KEYS = ("api_key", "key", "api_base", "endpoint", "password", "secret", "token")
+
+
 class ConnectionSpec(_Strict):
     """One entry of ``config/connections.yaml``; secrets come from the environment."""
 
@@ -323,6 +326,21 @@ class ConnectionSpec(_Strict):
     type: Literal["azure_openai", "openai"]
     api_version: str | None = None
     deployment: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        """A key here would be committed: say where it belongs instead of 'unknown key'."""
+        if isinstance(data, dict):
+            secrets = sorted(key for key in data if str(key).lower() in SECRET_KEYS)
+            if secrets:
+                prefix = str(data.get("name", "<name>")).upper()
+                raise ValueError(
+                    f"{', '.join(secrets)}: secrets never go in this tracked file; set "
+                    f"{prefix}_API_KEY and {prefix}_API_BASE in .env (git-ignored) or as "
+                    "pipeline secrets"
+                )
+        return data
 
     @field_validator("name")
     @classmethod

@@ -28,10 +28,8 @@ def list_samples(samples_dir: Path = SAMPLES_DIR) -> list[str]:
     return sorted(p.parent.name for p in samples_dir.glob(f"*/{EXPERIMENT_FILE}") if p.is_file())
 
 
-def new_flow(
-    root: Path, name: str, source: str | None = None, samples_dir: Path = SAMPLES_DIR
-) -> Path:
-    """Create ``use_cases/<name>`` from a sample or an existing use case; return the folder."""
+def new_use_case_dir(root: Path, name: str) -> Path:
+    """The folder a new use case goes to; refuses a bad or taken name (before any write)."""
     if not NAME.fullmatch(name):
         raise LLMOpsError(
             f"'{name}' is not usable as a use-case name: use letters, digits, '_' and '-' "
@@ -40,6 +38,14 @@ def new_flow(
     target = use_case_dir(root, name)
     if target.exists():
         raise LLMOpsError(f"{relative(target, root)} already exists: pick another name")
+    return target
+
+
+def new_flow(
+    root: Path, name: str, source: str | None = None, samples_dir: Path = SAMPLES_DIR
+) -> Path:
+    """Create ``use_cases/<name>`` from a sample or an existing use case; return the folder."""
+    target = new_use_case_dir(root, name)
     source = source or DEFAULT_SAMPLE
     origin = _origin(root, source, samples_dir)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -326,7 +327,9 @@ def comparison_table(metrics: list[MetricRow], variants: list[str]) -> str:
     """Variants as rows, ``metric @ dataset`` as columns; the best cell per column marked."""
     columns = list(dict.fromkeys((row.key, row.evaluator_dataset) for row in metrics))
     values = {(row.variant, row.key, row.evaluator_dataset): row.value for row in metrics}
-    head = "".join(f"<th>{_esc(key)}<br><small>{_esc(ds)}</small></th>" for key, ds in columns)
+    head = "".join(
+        f"<th>{_header(key)}<br><small>{_header(ds)}</small></th>" for key, ds in columns
+    )
     body = []
     for variant in variants:
         cells = []
@@ -337,7 +340,7 @@ def comparison_table(metrics: list[MetricRow], variants: list[str]) -> str:
             best = value is not None and len(known) > 1 and value == max(known)
             text = "-" if value is None else f"{value:.4g}"
             cells.append(f'<td class="{"best" if best else ""}">{text}</td>')
-        body.append(f"<tr><th>{_esc(variant)}</th>{''.join(cells)}</tr>")
+        body.append(f"<tr><th>{_header(variant)}</th>{''.join(cells)}</tr>")
     return (
         f'<table id="comparison"><thead><tr><th>variant</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
@@ -451,7 +454,7 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.875rem; }
 th, td { border: 1px solid #d1d9e0; padding: 0.25rem 0.5rem; text-align: left;
          vertical-align: top; max-width: 32rem; overflow-wrap: anywhere; }
-th { background: #f6f8fa; }
+th { background: #f6f8fa; overflow-wrap: normal; }
 td.best { background: #dafbe1; font-weight: 600; }
 figure.metric { margin: 0.75rem 0 1.25rem; }
 figcaption { font-weight: 600; margin-bottom: 0.25rem; }
@@ -468,7 +471,7 @@ def _short(text: str) -> str:
 
 
 def _table(columns: list[str], rows: Iterable[Iterable[Any]]) -> str:
-    head = "".join(f"<th>{_esc(column)}</th>" for column in columns)
+    head = "".join(f"<th>{_header(column)}</th>" for column in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{_esc(cell_text(cell))}</td>" for cell in row) + "</tr>"
         for row in rows
@@ -483,6 +486,15 @@ def _environment_label(env: str | None) -> str:
 
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+HEADER_BREAKS = re.compile(r"([._/@-])")
+
+
+def _header(value: Any) -> str:
+    """A header may wrap after '.', '_', '/', '@' or '-' (between the parts of a name such
+    as ``ner_match.exact_match_rate``), never inside a word."""
+    return HEADER_BREAKS.sub(r"\1<wbr>", _esc(value))
 
 
 def _read(run_name: str, read: Callable[[], T]) -> T:

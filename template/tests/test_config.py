@@ -72,6 +72,21 @@ def test_connections_file_rejects_unknown_type(project: Path) -> None:
     assert "config/connections.yaml: connections[0].deployment: required key is missing" in message
 
 
+def test_a_key_in_connections_says_where_secrets_belong(project: Path) -> None:
+    """config/connections.yaml is committed: a key there must be refused with the reason."""
+    write(
+        project / "config" / "connections.yaml",
+        "connections:\n  - {name: aoai, type: azure_openai, deployment: d, api_key: sk-live}\n",
+    )
+    with pytest.raises(LLMOpsError) as caught:
+        load_connections(project)
+    assert str(caught.value) == (
+        "config/connections.yaml: connections[0]: api_key: secrets never go in this tracked "
+        "file; set AOAI_API_KEY and AOAI_API_BASE in .env (git-ignored) or as pipeline secrets"
+    )
+    assert "sk-live" not in str(caught.value)
+
+
 def gate_errors(project: Path, env: str | None = None) -> list[str]:
     with pytest.raises(LLMOpsError) as caught:
         load_experiment(case(project), env)

@@ -8,6 +8,7 @@ value fails here, offline, instead of in Azure.
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -187,3 +188,19 @@ def test_targets_can_be_narrowed(root: Path) -> None:
     context = prepare(root, "demo", "dev", FakeEngine(), SETTINGS)
     assert select_targets(context, None) == TARGETS
     assert select_targets(context, ["docker"]) == ["docker"]
+
+
+def test_dry_run_all_plans_every_use_case(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`llmops deploy --env dev --all`: each use case in turn, then one verdict line."""
+    monkeypatch.setattr("llmops.deploy.image.pf_flow_build", fake_build)
+    monkeypatch.setattr("llmops.cli_azure.get_engine", lambda **_kwargs: FakeEngine())
+    other = root / "use_cases" / "other"
+    shutil.copytree(root / "use_cases" / "demo", other)
+    experiment = other / "experiment.yaml"
+    experiment.write_text(experiment.read_text().replace("name: demo", "name: other"))
+    assert cli.main(["deploy", "--env", "dev", "--dry-run", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("--- # model") == 2
+    assert "[deploy] 2 use cases: demo ok, other ok" in out

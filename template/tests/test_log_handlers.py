@@ -1,4 +1,5 @@
-"""Commands end without a traceback when OpenTelemetry log handlers are installed."""
+"""Managed by the LLMOps template. Commands end without a traceback with OpenTelemetry
+log handlers installed (prompt flow installs one)."""
 
 from __future__ import annotations
 

@@ -137,6 +137,22 @@ def test_html_compares_variants_and_shows_best_and_worst_lines(project: Path) ->
     assert "best variant default" in best
 
 
+def test_table_headers_wrap_between_name_parts_never_inside_a_word(project: Path) -> None:
+    """Headers such as exact_match_rate used to break anywhere ("exact_match_ra / te")."""
+    write_report(project, "demo", recorded(project), echo=lambda _line: None)
+    page = (project / "reports" / "demo" / "report.html").read_text(encoding="utf-8")
+    style = page[page.index("<style>") : page.index("</style>")]
+    th_rules = re.findall(r"(?:^|\n)th \{([^}]*)\}", style)
+    assert any("overflow-wrap: normal" in rule for rule in th_rules), style
+    headers = re.findall(r"<th>(.*?)</th>", page)
+    assert "variant" in headers
+    assert any("exact_<wbr>match_<wbr>rate" in header for header in headers), headers
+    for header in headers:
+        plain = re.sub(r"<br><small>.*?</small>", "", header)
+        for piece in plain.split("<wbr>")[:-1]:
+            assert piece[-1] in "._/@-", f"a break inside a word: {header}"
+
+
 def test_html_says_which_configuration_ran(project: Path) -> None:
     write_report(project, "demo", recorded(project), echo=lambda _line: None)
     page = (project / "reports" / "demo" / "report.html").read_text(encoding="utf-8")

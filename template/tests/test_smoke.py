@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -157,3 +158,25 @@ def test_cli_smoke_checks_every_serving_target(
     capsys.readouterr()
     assert cli.main(["smoke", "--env", "dev"]) == 0
     assert "only build an image; nothing to test" in capsys.readouterr().out
+
+
+def test_cli_smoke_all_covers_every_use_case(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's `llmops smoke --env ENV` used to exit 2 in a project of two use cases."""
+    deploy_project(project, monkeypatch)
+    shutil.copytree(project / "use_cases" / "demo", project / "use_cases" / "other")
+    write_name(project / "use_cases" / "other" / "experiment.yaml", "demo", "other")
+    monkeypatch.setattr("llmops.cli_azure.get_engine", _fake_engine)
+    assert cli.main(["smoke", "--env", "dev", "--dry-run"]) == 2
+    assert "--use-case" in capsys.readouterr().err
+    assert cli.main(["smoke", "--env", "dev", "--dry-run", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("--- # smoke aml_managed") == 2
+    assert "[smoke] 2 use cases: demo ok, other ok" in out
+    assert cli.main(["smoke", "--env", "dev", "--all", "--url", "http://127.0.0.1:9/score"]) == 2
+    assert "--url tests one deployment" in capsys.readouterr().err
+
+
+def write_name(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(f"name: {old}", f"name: {new}"))
