@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -387,3 +388,35 @@ def test_make_help_lists_every_documented_target(rendered) -> None:
     )
     listed = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
     assert listed == documented
+
+
+FIND_PYTHON = REPO_ROOT / "template" / "scripts" / "find-python.sh"
+
+
+def test_setup_finds_python_when_only_pyenv_has_it(tmp_path: Path) -> None:
+    """`make setup` used to call pythonX.Y from PATH; a pyenv shim there fails, and uv then
+    tried to download Python (offline: an error). find-python.sh looks further."""
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    broken = shims / f"python{version}"
+    broken.write_text("#!/bin/sh\necho 'pyenv: command not found' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    installed = tmp_path / "pyenv" / "versions" / f"{version}.99" / "bin" / f"python{version}"
+    installed.parent.mkdir(parents=True)
+    installed.symlink_to(Path(sys.executable).resolve())
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYENV_ROOT": str(tmp_path / "pyenv"), "HOME": "/"}
+    found = subprocess.run(
+        ["sh", str(FIND_PYTHON), version], env=env, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == str(installed)
+
+
+def test_setup_says_how_to_point_at_python_when_none_is_found(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYENV_ROOT": str(tmp_path), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["sh", str(FIND_PYTHON), "3.99"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "No Python 3.99 found" in result.stderr
+    assert "make setup PYTHON=/path/to/python3.99" in result.stderr

@@ -18,7 +18,15 @@ from dotenv import load_dotenv
 
 from llmops import __version__
 from llmops.cli_azure import add_outer_loop, add_run_target, recorded_engine, run_engine
-from llmops.cli_each import OK, RUN_FAILED, USER_ERROR, chosen_use_cases, each_use_case, print_error
+from llmops.cli_each import (
+    OK,
+    RUN_FAILED,
+    USER_ERROR,
+    add_use_case_choice,
+    chosen_use_cases,
+    each_use_case,
+    print_error,
+)
 from llmops.config import write_schema
 from llmops.engine import get_engine
 from llmops.errors import LLMOpsError
@@ -68,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     validate = add("validate", _validate, "check experiments, flows and data before any LLM call")
-    group = validate.add_mutually_exclusive_group()
-    group.add_argument("--use-case", help="use case to check (default: the only one)")
-    group.add_argument("--all", action="store_true", help="check every use case")
+    add_use_case_choice(validate, "check every use case")
     _add_env(validate)
     for name, handler, help_text in (
         ("run", _run, "run the standard flow over every dataset"),
@@ -81,12 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = add(name, handler, help_text)
         if name in ("experiment", "gate"):
-            chosen = sub.add_mutually_exclusive_group()
-            chosen.add_argument("--use-case", help="use case (default: the only one)")
-            chosen.add_argument(
-                "--all",
-                action="store_true",
-                help="every use case in turn, in one process; one failing does not stop the rest",
+            add_use_case_choice(
+                sub, "every use case in turn, in one process; one failing does not stop the rest"
             )
         else:
             sub.add_argument("--use-case", help="use case (default: the only one)")

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from llmops import azure
-from llmops.cli_each import OK, RUN_FAILED, chosen_use_cases, each_use_case
+from llmops.cli_each import OK, RUN_FAILED, add_use_case_choice, chosen_use_cases, each_use_case
 from llmops.config import load_experiment
 from llmops.deploy import deploy, dry_run, prepare, print_plans, select_targets, smoke
 from llmops.deployment_config import ONLINE_TARGETS, TARGETS
@@ -70,13 +70,7 @@ def add_outer_loop(add: Add, project: Project) -> None:
     """Add register-data, register-flow, deploy and smoke to the parser."""
 
     def common(parser: argparse.ArgumentParser, dry_run_help: str) -> None:
-        chosen = parser.add_mutually_exclusive_group()
-        chosen.add_argument("--use-case", help="use case (default: the only one)")
-        chosen.add_argument(
-            "--all",
-            action="store_true",
-            help="every use case in turn; one failing does not stop the rest",
-        )
+        add_use_case_choice(parser, "every use case in turn; one failing does not stop the rest")
         parser.add_argument(
             "--env",
             help="environment: picks experiment.<env>.yaml and the deployment settings "

@@ -24,6 +24,13 @@ def print_error(error: LLMOpsError) -> None:
         print(f"error: {line}", file=sys.stderr)
 
 
+def add_use_case_choice(parser: argparse.ArgumentParser, all_help: str) -> None:
+    """``--use-case NAME`` or ``--all``, never both."""
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--use-case", help="use case (default: the only one)")
+    chosen.add_argument("--all", action="store_true", help=all_help)
+
+
 def chosen_use_cases(root: Path, args: argparse.Namespace) -> list[str]:
     """Every use case with ``--all``, else the one named (or the only one)."""
     names = list_use_cases(root) if getattr(args, "all", False) else []

@@ -540,9 +540,9 @@ def _notes(root: Path, plan: Plan, folder: Path, tests: list[str]) -> list[str]:
                 )
     if plan.signature.kind == "flex" and not plan.signature.outputs and plan.evaluation is not None:
         notes.append(
-            f"{shown}/flows/standard/flow.flex.yaml declares no outputs: add "
-            "`outputs: {<name>: {type: string}}` so evaluation inputs can read "
-            "${run.outputs.<name>}"
+            f"{shown}/flows/standard/flow.flex.yaml declares no outputs, so the evaluation's "
+            "${run.outputs.<name>} mappings are only checked when it runs: declare "
+            "`outputs: {<name>: {type: string}}` to have them checked by validate"
         )
     flows = [("standard", plan.standard)]
     if plan.evaluation is not None:

@@ -369,7 +369,8 @@ class _Checker:
                 )
             elif standard is not None:
                 names = standard.outputs if origin == "run.outputs" else set(standard.inputs)
-                if ref not in names:
+                unknown = origin == "run.outputs" and not standard.outputs_known
+                if ref not in names and not unknown:
                     kind = "output" if origin == "run.outputs" else "input"
                     self.problems.append(
                         f"{where}: '{ref}' is not an {kind} of the standard flow "

@@ -67,6 +67,33 @@ def test_unknown_run_output_in_evaluator(project: Path) -> None:
     assert "(outputs: entities)" in problem
 
 
+FLEX_ENTRY = "def extract(text: str, entity_type: str) -> dict:\n    return {'entities': []}\n"
+
+
+@pytest.mark.parametrize(
+    ("flex_yaml", "expected"),
+    [
+        ("entry: extract:extract\n", []),  # outputs not declared: unknown, not an error
+        (
+            "entry: extract:extract\noutputs:\n  found:\n    type: list\n",
+            ["'entities' is not an output of the standard flow"],
+        ),
+    ],
+)
+def test_flex_flow_outputs_are_checked_only_when_declared(
+    project: Path, flex_yaml: str, expected: list[str]
+) -> None:
+    """A flex flow returning a dict without declaring outputs must not fail validation."""
+    standard = project / "use_cases" / "demo" / "flows" / "standard"
+    (standard / "flow.dag.yaml").unlink()
+    write(standard / "flow.flex.yaml", flex_yaml)
+    write(standard / "extract.py", FLEX_ENTRY)
+    found = problems(project)
+    assert len(found) == len(expected), found
+    for problem, fragment in zip(found, expected, strict=True):
+        assert fragment in problem
+
+
 def test_evaluator_dataset_must_be_a_standard_dataset(project: Path) -> None:
     edit_experiment(
         project, "      - name: train\n        mappings", "      - name: tran\n        mappings"

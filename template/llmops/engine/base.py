@@ -38,6 +38,9 @@ class FlowSignature:
     """Input name -> True when the input has a default (so mapping it is optional)."""
     outputs: frozenset[str]
     connections: frozenset[str] = frozenset()
+    outputs_known: bool = True
+    """False when the flow does not declare its outputs (a flex flow returning a dict):
+    ``${run.outputs.x}`` mappings cannot be checked before a run."""
     """Connection names the flow's nodes use."""
     variants: Mapping[str, NodeVariants] = field(default_factory=dict)
     """Node name -> its variants (DAG flows only; empty for flex flows)."""

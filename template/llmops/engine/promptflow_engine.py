@@ -510,8 +510,9 @@ def _describe_flex(flow_dir: Path, root: Path) -> FlowSignature:
         }
     else:
         inputs = _entry_parameters(flow_dir, data["entry"], shown)
-    outputs = frozenset(declared_outputs) if isinstance(declared_outputs, dict) else frozenset()
-    return FlowSignature(inputs=inputs, outputs=outputs, kind="flex")
+    declared = isinstance(declared_outputs, dict)
+    outputs = frozenset(declared_outputs) if declared else frozenset()
+    return FlowSignature(inputs=inputs, outputs=outputs, kind="flex", outputs_known=declared)
 
 
 def _entry_parameters(flow_dir: Path, entry: str, shown: str) -> dict[str, bool]:
