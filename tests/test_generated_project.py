@@ -79,6 +79,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_setup_byte_compiles_the_dependencies(project) -> None:
+    """With PYTHONDONTWRITEBYTECODE set (CI images, this machine) an uncompiled venv costs
+    every llmops command seconds of re-compiling prompt flow and azure-ai-ml."""
+    path, env = project
+    site = run(
+        ["python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], path, env
+    )
+    packages = Path(site.stdout.strip())
+    for package in ("promptflow", "azure/ai/ml"):
+        sources = list((packages / package).rglob("*.py"))
+        compiled = list((packages / package).rglob("__pycache__/*.pyc"))
+        assert len(compiled) >= 0.9 * len(sources), f"{package}: {len(compiled)}/{len(sources)}"
+
+
 def test_ruff_check_and_format_pass(project) -> None:
     path, env = project
     run(["ruff", "check", "."], path, env)

@@ -186,3 +186,12 @@ def test_help_text_fits_an_80_column_terminal(name: str) -> None:
     help_text = QUESTIONS[name]["help"]
     for line in help_text.splitlines():
         assert len(line) <= HELP_WIDTH, f"{name}: {len(line)} columns: {line!r}"
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in VALIDATED if "number_error(" in QUESTIONS[n]["validator"]]
+)
+def test_number_questions_say_the_range_their_validator_enforces(name: str) -> None:
+    """The instance count's help once said "1 or more" while 1-20 was enforced."""
+    low, high = re.findall(r"number_error\((\d+), (\d+)", QUESTIONS[name]["validator"])[0]
+    assert f"{low}-{high}" in QUESTIONS[name]["help"]

@@ -38,10 +38,10 @@ class FlowSignature:
     """Input name -> True when the input has a default (so mapping it is optional)."""
     outputs: frozenset[str]
     connections: frozenset[str] = frozenset()
+    """Connection names the flow's nodes use."""
     outputs_known: bool = True
     """False when the flow does not declare its outputs (a flex flow returning a dict):
     ``${run.outputs.x}`` mappings cannot be checked before a run."""
-    """Connection names the flow's nodes use."""
     variants: Mapping[str, NodeVariants] = field(default_factory=dict)
     """Node name -> its variants (DAG flows only; empty for flex flows)."""
     metrics: frozenset[str] | None = None
