@@ -8,6 +8,10 @@ Replies come from fixtures: every ``use_cases/*/mock/responses.jsonl`` holds lin
 ``{"match": "<substring>", "reply": "<text>"}``; the first fixture whose ``match``
 occurs in the last user message wins. Otherwise the fallback rule answers with the
 capitalised multi-word phrases after the last ``Text:`` marker (or ``None``).
+LLM-judge prompts (azure-ai-evaluation's quality evaluators) get the JSON verdict
+they parse instead, with a stable score (see ``judge_reply``). Replies honour
+``max_completion_tokens`` / ``max_tokens`` (one token = one whitespace-separated
+word), and ``usage`` counts the same words, so token numbers are deterministic.
 Embeddings are bag-of-words vectors (see ``embed``), so retrieval samples work offline.
 """
 
@@ -51,6 +55,10 @@ AZURE_ROUTE = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|embedd
 OPENAI_ROUTE = re.compile(r"^(?:/v1)?/(chat/completions|embeddings)$")
 PHRASE = re.compile(r"\b[A-Z][\w'-]*(?: +[A-Z][\w'-]*)+")
 TEXT_MARKER = "Text:"
+TOKEN = re.compile(r"\S+")
+# Every quality-judge prompty of azure-ai-evaluation 1.18 (similarity, relevance, coherence,
+# fluency, groundedness, ...) asks for a JSON object with these keys and status values.
+JUDGE_MARKERS = ("JSON", "reason", "score", "status", '"completed"', '"skipped"')
 
 
 @dataclass(frozen=True)
@@ -95,12 +103,42 @@ def fallback_reply(prompt: str) -> str:
     return ", ".join(phrases) if phrases else "None"
 
 
-def choose_reply(prompt: str, fixtures: Sequence[Fixture]) -> str:
-    """The first matching fixture's reply, else the fallback rule."""
+def is_judge_prompt(conversation: str) -> bool:
+    """Whether a conversation is an LLM-judge prompt asking for a JSON verdict."""
+    return all(marker in conversation for marker in JUDGE_MARKERS)
+
+
+def judge_reply(prompt: str) -> str:
+    """The verdict azure-ai-evaluation's judges parse; the score (1-5) is a hash of the prompt.
+
+    Always valid JSON with an integer score and status ``completed``: a judge that
+    cannot parse its answer yields NaN or an error, which an offline run must never
+    hit. The score is stable across runs and machines, but it is no quality judgement.
+    """
+    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
+    score = 1 + int.from_bytes(digest[:4], "big") % 5
+    reason = f"Mock LLM judge: score {score} comes from a hash of the prompt, not a judgement."
+    return json.dumps({"reason": reason, "score": score, "status": "completed"})
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def choose_reply(prompt: str, fixtures: Sequence[Fixture], judge: bool = False) -> str:
+    """The first matching fixture's reply, else the fallback rule (or, for a judge, its verdict).
+
+    A judge prompt contains the answer it grades, so ordinary fixtures would match it
+    and hand the judge text it cannot parse: for judges only fixtures whose reply is
+    a JSON object count (that is how a test pins a judge's verdict).
+    """
     for fixture in fixtures:
-        if fixture.match in prompt:
+        if fixture.match in prompt and (not judge or _is_json_object(fixture.reply)):
             return fixture.reply
-    return fallback_reply(prompt)
+    return judge_reply(prompt) if judge else fallback_reply(prompt)
 
 
 def embed(text: str) -> list[float]:
@@ -126,29 +164,49 @@ def _message_text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def _last_user_message(messages: Any) -> str:
+def _message_texts(messages: Any) -> list[tuple[str, str]]:
     if not isinstance(messages, list):
         raise ValueError("'messages' must be a list")
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return _message_text(message.get("content"))
-    return ""
+    return [
+        (str(message.get("role")), _message_text(message.get("content")))
+        for message in messages
+        if isinstance(message, dict)
+    ]
 
 
 def _tokens(text: str) -> int:
-    return len(text.split())
+    return len(TOKEN.findall(text))
+
+
+def completion_limit(body: dict[str, Any]) -> int | None:
+    """The reply length cap: ``max_completion_tokens`` (newer clients) or ``max_tokens``."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"'{key}' must be a positive integer")
+        return value
+    return None
+
+
+def truncate(reply: str, limit: int | None) -> tuple[str, str]:
+    """The reply cut to ``limit`` tokens and the finish reason a real model gives."""
+    ends = [match.end() for match in TOKEN.finditer(reply)]
+    if limit is None or len(ends) <= limit:
+        return reply, "stop"
+    return reply[: ends[limit - 1]], "length"
 
 
 def chat_completion(body: dict[str, Any], model: str, fixtures: Sequence[Fixture]) -> dict:
     """A response shaped like the real ``chat.completion`` object."""
     if body.get("stream"):
         raise ValueError("streaming is not supported by the mock LLM; set stream to false")
-    messages = body.get("messages")
-    prompt = _last_user_message(messages)
-    reply = choose_reply(prompt, fixtures)
-    prompt_tokens = sum(
-        _tokens(_message_text(m.get("content"))) for m in messages if isinstance(m, dict)
-    )
+    texts = _message_texts(body.get("messages"))
+    prompt = next((text for role, text in reversed(texts) if role == "user"), "")
+    judge = is_judge_prompt("\n".join(text for _role, text in texts))
+    reply, finish_reason = truncate(choose_reply(prompt, fixtures, judge), completion_limit(body))
+    prompt_tokens = sum(_tokens(text) for _role, text in texts)
     return {
         "id": f"chatcmpl-mock-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
@@ -158,7 +216,7 @@ def chat_completion(body: dict[str, Any], model: str, fixtures: Sequence[Fixture
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": reply},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
                 "logprobs": None,
             }
         ],

@@ -26,9 +26,39 @@ from llmops.mock_llm import (
     start_in_subprocess,
 )
 
-FIXTURES = [Fixture(match="Maria Garcia met", reply="Maria Garcia, Tom Lee")]
+FIXTURES = [
+    Fixture(match="Maria Garcia met", reply="Maria Garcia, Tom Lee"),
+    Fixture(match="predicted answer: Pinned", reply='{"reason": "pinned", "score": 2}'),
+]
 KEY = {"api-key": "mock-key"}
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore *_PROXY vars
+
+# Shaped like azure-ai-evaluation 1.18's similarity.prompty as rendered for one row (few-shot
+# examples cut): the judge parses the reply as a JSON object and reads "score" and "status".
+JUDGE_SYSTEM = (
+    "You are an AI assistant. You will be given the definition of an evaluation metric for "
+    "assessing the quality of an answer in a question-answering task. Your job is to compute an "
+    "accurate evaluation score using the provided evaluation metric. You should return a single "
+    "integer value between 1 to 5 representing the evaluation metric."
+)
+JUDGE_USER = """Equivalence, as a metric, measures the similarity between the predicted answer \
+and the correct answer. Given the question, correct answer, and predicted answer, determine the \
+value of Equivalence metric using the following rating scale:
+One star: the predicted answer is not at all similar to the correct answer
+Five stars: the predicted answer is completely similar to the correct answer
+
+question: Who met whom? Text: Maria Garcia met Tom Lee.
+correct answer:Maria Garcia, Tom Lee
+predicted answer: {answer}
+
+Your output must be a valid JSON object with exactly these keys:
+  - reason: a brief explanation of your assessment.
+  - score: an integer value between 1 and 5 representing the equivalence metric.
+  - status: a string indicating the evaluation status. Must be one of:
+      - "completed": evaluation was performed normally.
+      - "skipped": evaluation was not performed because the query, response, or ground_truth \
+is empty or not provided. When skipped, set score to null.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +81,17 @@ def call(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[in
 def chat(text: str) -> dict[str, Any]:
     return {
         "messages": [{"role": "system", "content": "Extract."}, {"role": "user", "content": text}]
+    }
+
+
+def judge(answer: str) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": JUDGE_USER.format(answer=answer)},
+        ],
+        "max_tokens": 800,
+        "response_format": {"type": "json_object"},
     }
 
 
@@ -233,3 +274,102 @@ def test_requests_are_served_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -
         for caller in callers:
             caller.join(timeout=30)
     assert statuses == [200] * together  # each reply waited for all the others to arrive
+
+
+@pytest.mark.parametrize("limit_key", ["max_completion_tokens", "max_tokens"])
+def test_replies_stop_at_the_token_limit_like_a_real_model(base_url: str, limit_key: str) -> None:
+    """Agent Framework sends max_completion_tokens, prompt flow max_tokens: both cut the reply."""
+    prompt = "Text: Ana Souza visited New York with Kenji Tanaka."
+    status, body = call(f"{base_url}/v1/chat/completions", {**chat(prompt), limit_key: 3}, KEY)
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "Ana Souza, New"
+    assert body["choices"][0]["finish_reason"] == "length"
+    assert body["usage"]["completion_tokens"] == 3
+
+
+@pytest.mark.parametrize("limit", [0, -1, "ten", True])
+def test_a_token_limit_that_is_not_a_positive_integer_is_a_400(base_url: str, limit: Any) -> None:
+    status, body = call(f"{base_url}/v1/chat/completions", {**chat("x"), "max_tokens": limit}, KEY)
+    assert status == 400
+    assert "'max_tokens' must be a positive integer" in body["error"]["message"]
+
+
+def test_usage_counts_words_the_same_way_every_time(base_url: str) -> None:
+    request = {**chat("Text: Maria Garcia met Tom Lee."), "max_completion_tokens": 100}
+    replies = [call(f"{base_url}/v1/chat/completions", request, KEY)[1] for _ in range(2)]
+    # "Extract." is 1 word, the user message 6; the fixture reply "Maria Garcia, Tom Lee" 4.
+    expected = {"prompt_tokens": 7, "completion_tokens": 4, "total_tokens": 11}
+    assert [reply["usage"] for reply in replies] == [expected, expected]
+    assert replies[0]["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("route", ["openai", "azure"])
+def test_the_openai_sdk_sees_the_limit_and_usage_on_both_routes(base_url: str, route: str) -> None:
+    """The clients of both engines: base_url + /v1 (OpenAI) and azure_endpoint (deployments)."""
+    openai = pytest.importorskip("openai")
+    httpx = pytest.importorskip("httpx")
+    http_client = httpx.Client(trust_env=False)
+    client = (
+        openai.OpenAI(base_url=f"{base_url}/v1", api_key="mock-key", http_client=http_client)
+        if route == "openai"
+        else openai.AzureOpenAI(
+            azure_endpoint=f"{base_url}/",
+            api_key="mock-key",
+            api_version="2024-12-01-preview",
+            http_client=http_client,
+        )
+    )
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Text: Maria Garcia met Tom"}],
+        max_completion_tokens=2,
+    )
+    assert completion.choices[0].message.content == "Maria Garcia,"
+    assert completion.choices[0].finish_reason == "length"
+    assert completion.usage is not None
+    usage = completion.usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (5, 2, 7)
+
+
+def test_a_judge_prompt_gets_the_json_verdict_judges_parse(base_url: str) -> None:
+    """azure-ai-evaluation judges json.loads the reply and read score and status; anything
+    else raises or, for a JSON value without a score, silently yields NaN."""
+    url = f"{base_url}/openai/deployments/judge/chat/completions?api-version=2024-12-01-preview"
+    replies = [call(url, judge("Maria Garcia, Tom Lee"), KEY)[1] for _ in range(2)]
+    verdict = json.loads(replies[0]["choices"][0]["message"]["content"])
+    assert set(verdict) == {"reason", "score", "status"}
+    assert verdict["status"] == "completed"
+    assert type(verdict["score"]) is int
+    assert 1 <= verdict["score"] <= 5
+    assert replies[1]["choices"][0]["message"] == replies[0]["choices"][0]["message"]
+    assert replies[1]["usage"] == replies[0]["usage"]
+
+
+def test_judge_scores_are_stable_everywhere_and_cover_1_to_5() -> None:
+    """sha256, not hash(): str hashes change per process, scores must not."""
+
+    def score(prompt: str) -> int:
+        return json.loads(mock_llm.judge_reply(prompt))["score"]
+
+    scores = {score(JUDGE_USER.format(answer=f"Answer {number}")) for number in range(30)}
+    assert scores == {1, 2, 3, 4, 5}
+    assert [score(text) for text in ("a", "b", "c")] == [1, 2, 4]
+
+
+def test_a_json_fixture_pins_a_judge_verdict(base_url: str) -> None:
+    """Ordinary fixtures never answer a judge (their match occurs in the graded text);
+    a fixture whose reply is a JSON object does, so a test can pin a score."""
+    _, body = call(f"{base_url}/v1/chat/completions", judge("Pinned answer"), KEY)
+    assert body["choices"][0]["message"]["content"] == '{"reason": "pinned", "score": 2}'
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Text: Maria Garcia met Tom Lee. Reply in JSON.",
+        'Text: Maria Garcia met Tom Lee. Give a reason, a score and a status ("completed").',
+    ],
+)
+def test_ordinary_prompts_still_get_their_fixture_reply(base_url: str, prompt: str) -> None:
+    _, body = call(f"{base_url}/v1/chat/completions", chat(prompt), KEY)
+    assert body["choices"][0]["message"]["content"] == "Maria Garcia, Tom Lee"
