@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bytecode-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COPIER_SETTINGS_PATH": str(work / "s")}
     (work / "s").write_text("{}\n")
     project = work / "project"

@@ -12,6 +12,7 @@ import copier
 import jinja2
 import pytest
 import yaml
+from copier.errors import UserMessageError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +103,29 @@ def test_the_when_guard_checks_what_the_validator_checks(name: str) -> None:
     check = re.search(r"\{\{ *(.*?) *\}\}", QUESTIONS[name]["validator"])
     assert check, name
     assert check.group(1).removeprefix(f"{name} | ") in QUESTIONS[name]["when"]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
+def test_when_guard_refuses_each_bad_answer_in_one_line(case: str) -> None:
+    """The guard Copier evaluates before its own (traceback-printing) check of --data."""
+    given, question, fragment = BAD_ANSWERS[case]
+    context = with_defaults({"project_name": "Contoso NER", **EVERY_QUESTION_SHOWN, **given})
+    with pytest.raises(UserMessageError) as raised:
+        render(QUESTIONS[question]["when"], context)
+    message = str(raised.value)
+    assert message.startswith(PREFIX.format(question)), message
+    assert fragment in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name", CHOICES)
+def test_the_when_guard_lists_the_questions_choices(name: str) -> None:
+    """A choice added to a question but not to its guard would refuse a valid --data answer."""
+    choices = QUESTIONS[name]["choices"]
+    values = list(choices.values()) if isinstance(choices, dict) else list(choices)
+    listed = re.search(r"one_of_error\((\[.*?\])\)", QUESTIONS[name]["when"])
+    assert listed, name
+    assert yaml.safe_load(listed.group(1)) == values
 
 
 def test_default_answers_pass_every_validator() -> None:

@@ -129,6 +129,11 @@ def test_switching_a_sample_off_keeps_the_users_use_case(tmp_path: Path) -> None
             "  default: [named_entity_recognition]",
             "    Second sample: second_sample\n  default: [named_entity_recognition]",
         )
+        edit(  # the question's data guard lists the same choices (tests/test_questions.py)
+            source / "copier.yml",
+            "'ticket_triage', 'docs_chat']",
+            "'ticket_triage', 'docs_chat', 'second_sample']",
+        )
         folder = source / "template/use_cases/{% if 'second_sample' in sample_flows %}"
         folder = Path(f"{folder}second_sample{{% endif %}}")
         folder.mkdir(parents=True)
