@@ -205,17 +205,6 @@ def run(terminal: Terminal, steps: Sequence[Step], project_name: str) -> dict[st
     return load_answers(terminal.project)
 
 
-def test_help_texts_fit_80_columns() -> None:
-    """Each prompt line fits the terminal; the first follows the two-column 🎤 and a space."""
-    too_wide = [
-        f"{name}: {line!r}"
-        for name, spec in QUESTIONS.items()
-        for number, line in enumerate(str(spec.get("help", "")).splitlines())
-        if len(line) + (3 if number == 0 else 0) > COLUMNS
-    ]
-    assert not too_wide
-
-
 @pytest.mark.slow
 def test_enter_through_every_default(terminal: Terminal) -> None:
     """A long name: its derived slug default once crashed Copier before the prompt showed."""

@@ -80,6 +80,8 @@ def add_outer_loop(add: Add, project: Project) -> None:
 
     def wired(command: str, handler: Handler) -> object:
         def run(args: argparse.Namespace) -> int:
+            if getattr(args, "url", None) and args.all:
+                raise LLMOpsError("--url tests one deployment: name its use case with --use-case")
             root, env = project(args)
             names = chosen_use_cases(root, args)
             return each_use_case(names, command, lambda name: handler(args, root, env, name))
@@ -173,8 +175,6 @@ def _deploy(args: argparse.Namespace, root: Path, env: str | None, use_case: str
 
 
 def _smoke(args: argparse.Namespace, root: Path, env: str | None, use_case: str) -> int:
-    if args.url and args.all:
-        raise LLMOpsError("--url tests one deployment: name its use case with --use-case")
     settings = azure.settings_from_env(placeholders=args.dry_run or bool(args.url))
     context = prepare(root, use_case, env, get_engine(root=root), settings)
     if args.url:

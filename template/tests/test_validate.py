@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXPERIMENT, FakeEngine, write
+from conftest import EVALUATION_FLOW, EXPERIMENT, FakeEngine, write
 
 from llmops import cli, cli_azure
 from llmops.engine import get_engine
@@ -175,22 +175,9 @@ def test_a_line_that_is_not_utf8_is_named(project: Path) -> None:
     assert problems(project) == ["use_cases/demo/data/train.jsonl:2: not UTF-8 text"]
 
 
-FLOW_WITH_AGGREGATION = """\
-inputs:
-  entities:
-    type: list
-  ground_truth:
-    type: list
-outputs:
-  f1:
-    type: double
-    reference: ${score.output}
-nodes:
-  - name: score
-    type: python
-    source: {type: code, path: score.py}
-    inputs:
-      entities: ${inputs.entities}
+FLOW_WITH_AGGREGATION = (
+    EVALUATION_FLOW
+    + """\
   - name: aggregate
     type: python
     source: {type: code, path: aggregate.py}
@@ -198,6 +185,7 @@ nodes:
       scores: ${score.output}
     aggregation: true
 """
+)
 
 
 def test_syntax_error_in_a_flow_names_file_and_line(project: Path) -> None:
