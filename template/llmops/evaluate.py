@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from llmops.config import ExperimentConfig
-from llmops.engine import prepare_connections
+from llmops.engine import prepare_connections, target_of
 from llmops.engine.base import COMPLETED, SKIPPED, FlowEngine, Progress, RunRequest
 from llmops.errors import LLMOpsError
 from llmops.plan import EvaluationStep, make_plan
@@ -151,7 +151,7 @@ def _same_env(record: RunRecord, env: str | None) -> str | None:
 
 def _same_engine(record: RunRecord, engine: FlowEngine) -> None:
     """Evaluate where the runs were made: an Azure run cannot be a local base run."""
-    if record.engine == engine.name:
+    if target_of(record.engine) == target_of(engine.name):
         return
     raise LLMOpsError(
         f"the recorded runs of '{record.use_case}' were made by engine {record.engine} and this "

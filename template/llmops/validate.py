@@ -212,7 +212,7 @@ class _Checker:
 
     def _check_variants(self, standard: FlowSignature) -> None:
         mode = self.config.variants
-        if standard.kind != "dag" and mode != "defaults":
+        if standard.kind == "flex" and mode != "defaults":
             self.problems.append(
                 f"{self.where('variants')}: variants: the flow {self.config.flow} is a "
                 f"{standard.kind} flow and has no node variants; use `variants: defaults` "

@@ -1,8 +1,9 @@
 """Managed by the LLMOps template. Pick a flow engine by name.
 
 Only this package knows which engines exist; everything else asks ``get_engine``.
-``target`` picks where runs execute: ``local`` (prompt flow on this machine) or
-``azure`` (prompt flow's Azure client, in the Azure ML workspace).
+``target`` picks where runs execute: ``local`` (this machine: each flow folder runs on
+the engine it is written for, prompt flow or Agent Framework; see ``engine.local``)
+or ``azure`` (prompt flow's Azure client, in the Azure ML workspace).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from llmops.engine.base import (
 )
 from llmops.errors import LLMOpsError
 
-ENGINES = ("promptflow",)
+ENGINES = ("promptflow", "agent_framework")
+LOCAL_ENGINE = "local"
 TARGETS = ("local", "azure")
 AZURE_ENGINE = "promptflow-azure"
 
@@ -45,20 +47,32 @@ __all__ = [
 
 
 def get_engine(
-    name: str = "promptflow", *, root: Path, target: str = "local", env: str | None = None
+    name: str = LOCAL_ENGINE, *, root: Path, target: str = "local", env: str | None = None
 ) -> FlowEngine:
-    """Build the named engine for the project at ``root`` (state stays under .llmops/)."""
+    """The engine for ``target`` at ``root`` (state stays under .llmops/).
+
+    ``local`` runs each flow folder on its own engine; a single engine can be named
+    (``promptflow`` or ``agent_framework``) where only that one is wanted.
+    """
     if target not in TARGETS:
         raise LLMOpsError(f"unknown run target '{target}' (available: {', '.join(TARGETS)})")
-    if name == "promptflow" and target == "azure":
+    if target == "azure":
         from llmops.engine.promptflow_azure import AzurePromptflowEngine
 
         return AzurePromptflowEngine(root, env=env)
+    # Imported here so that commands which never run a flow stay fast.
+    if name == LOCAL_ENGINE:
+        from llmops.engine.local import LocalEngines
+
+        return LocalEngines(root)
     if name == "promptflow":
-        # Imported here so that commands which never run a flow stay fast.
         from llmops.engine.promptflow_engine import PromptflowEngine
 
         return PromptflowEngine(root)
+    if name == "agent_framework":
+        from llmops.engine.agent_framework import AgentFrameworkEngine
+
+        return AgentFrameworkEngine(root)
     raise LLMOpsError(f"unknown flow engine '{name}' (available: {', '.join(ENGINES)})")
 
 
