@@ -27,7 +27,6 @@ from llmops.cli_each import (
     each_use_case,
     print_error,
 )
-from llmops.config import write_schema
 from llmops.engine import get_engine
 from llmops.errors import LLMOpsError
 from llmops.evaluate import evaluate_use_case
@@ -110,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
     add("use-cases", _use_cases, "print the use-case names, one per line")
     add_outer_loop(add, _project)
-    add("schema", _schema, "write schemas/experiment.schema.json (editors validate with it)")
+    add("schema", _schema, "write schemas/*.schema.json (editors validate project files with them)")
     new = add("new-flow", _new_flow, "add a use case, copied from a sample or a use case")
     new.add_argument("name", help="name of the new use case (folder and experiment name)")
     new.add_argument(
@@ -260,7 +259,10 @@ def _gate_one(root: Path, use_case: str, env: str | None, to_run_summary: bool =
 
 def _schema(args: argparse.Namespace) -> int:
     root, _ = _project(args)
-    print(f"[schema] wrote {relative(write_schema(root), root)}")
+    from llmops.schemas import write_schemas
+
+    for path in write_schemas(root):
+        print(f"[schema] wrote {relative(path, root)}")
     return OK
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
 import re
 import typing
 from collections.abc import Callable
@@ -363,25 +362,6 @@ class ConnectionsFile(_Strict):
     """Contents of ``config/connections.yaml``."""
 
     connections: list[ConnectionSpec] = Field(min_length=1)
-
-
-def experiment_json_schema() -> dict[str, Any]:
-    """JSON Schema of experiment.yaml, for editors and documentation."""
-    schema = ExperimentConfig.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
-
-
-def schema_text() -> str:
-    """The exact text of ``schemas/experiment.schema.json`` (sorted, stable, LF)."""
-    return json.dumps(experiment_json_schema(), indent=2, sort_keys=True) + "\n"
-
-
-def write_schema(root: Path) -> Path:
-    """Write (or refresh) the project's committed JSON Schema file; return its path."""
-    path = root / SCHEMA_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(schema_text(), encoding="utf-8")
-    return path
 
 
 def read_yaml(path: Path, shown: str) -> Any:

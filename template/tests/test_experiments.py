@@ -9,7 +9,7 @@ import pytest
 from conftest import EXPERIMENT, STANDARD_FLOW, FakeEngine, gated_record, write
 
 from llmops import cli
-from llmops.config import load_experiment, schema_text
+from llmops.config import load_experiment
 from llmops.engine import get_engine
 from llmops.engine.base import COMPLETED, FAILED, NodeVariants
 from llmops.errors import LLMOpsError
@@ -340,10 +340,13 @@ def test_missing_metric_fails_the_gate(project: Path) -> None:
 # --- schema and new-flow -------------------------------------------------------------
 
 
-def test_committed_schema_equals_the_model(pytestconfig: pytest.Config) -> None:
-    committed = pytestconfig.rootpath / SCHEMA_FILE
-    assert committed.is_file(), "run `llmops schema` to create schemas/experiment.schema.json"
-    assert committed.read_text(encoding="utf-8") == schema_text(), "run `llmops schema`"
+def test_committed_schemas_equal_the_models(pytestconfig: pytest.Config) -> None:
+    from llmops.schemas import schema_texts
+
+    for relative_path, text in schema_texts().items():
+        committed = pytestconfig.rootpath / relative_path
+        assert committed.is_file(), f"run `llmops schema` to create {relative_path}"
+        assert committed.read_text(encoding="utf-8") == text, "run `llmops schema`"
 
 
 def test_schema_command_writes_the_file(project: Path) -> None:
