@@ -156,6 +156,7 @@ class StandardRunner:
         clients: ChatClients,
     ) -> None:
         self.manifest = manifest
+        self.flow_dir, self.root = flow_dir, root
         self.factory = load_function(package, manifest.workflow, flow_dir, root)
         self.prompts: dict[str, Callable[[dict[str, Any]], Messages]] = {}
         self.calls: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -193,7 +194,8 @@ class StandardRunner:
         try:
             workflow = self.factory(line)
         except Exception as error:
-            raise LLMOpsError(f"the workflow factory failed: {_describe(error)}") from error
+            where = user_error(error, self.flow_dir, self.root)
+            raise LLMOpsError(f"the workflow factory failed: {where}") from None
         started = asyncio.get_running_loop().time()
         result = await workflow.run(dict(inputs))
         seconds = asyncio.get_running_loop().time() - started
@@ -201,10 +203,6 @@ class StandardRunner:
         usage = line.usage.as_record()
         usage["seconds"] = round(seconds, 4)
         return {"outputs": outputs, "usage": usage}
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if not isinstance(error, LLMOpsError) else str(error)
 
 
 def _outputs(produced: list[Any], declared: Mapping[str, str]) -> dict[str, Any]:

@@ -209,11 +209,7 @@ class AgentFrameworkEngine:
         failed = [record for record in records if record.get("error")]
         completed = len(records) - len(failed)
         if failed and not error:
-            shown = "; ".join(
-                f"line {record['line_number']}: {record['error']}"
-                for record in failed[:ERRORS_SHOWN]
-            )
-            error = f"{len(failed)} of {len(records)} line(s) failed: {shown}"
+            error = f"{len(failed)} of {len(records)} line(s) failed: {_first_errors(failed)}"
         status = COMPLETED if completed and not (error and not records) else FAILED
         with (folder / "lines.jsonl").open("w", encoding="utf-8") as handle:
             for record in records:
@@ -250,6 +246,19 @@ class AgentFrameworkEngine:
             raise LLMOpsError(f"run {run_name} has no metrics ({relative(path, self.root)})")
         values = json.loads(path.read_text(encoding="utf-8"))
         return {str(key): float(value) for key, value in values.items()}
+
+
+def _first_errors(failed: list[dict[str, Any]]) -> str:
+    """The first distinct errors, each with the lines it ended (a broken factory: once)."""
+    lines_by_error: dict[str, list[str]] = {}
+    for record in failed:
+        lines_by_error.setdefault(str(record["error"]), []).append(str(record["line_number"]))
+    shown = []
+    for error, numbers in list(lines_by_error.items())[:ERRORS_SHOWN]:
+        label = "line" if len(numbers) == 1 else "lines"
+        more = f" and {len(numbers) - ERRORS_SHOWN} more" if len(numbers) > ERRORS_SHOWN else ""
+        shown.append(f"{label} {', '.join(numbers[:ERRORS_SHOWN])}{more}: {error}")
+    return "; ".join(shown)
 
 
 def _manifest_file(manifest: WorkflowManifest | EvaluatorManifest) -> str:
