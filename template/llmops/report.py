@@ -4,6 +4,9 @@
 
 * ``metrics.csv``: consolidated, one row per variant, dataset, evaluator and metric;
 * ``runs.csv``: every run with its status, line counts, duration and error;
+* ``usage.csv``: per standard run (variant x dataset), LLM calls, prompt and
+  completion tokens (total and per line) and line latency p50/p95, when the engine
+  records them per line (the Agent Framework engine does);
 * ``lines_<dataset>__<variant>.csv``: per standard run, each line's inputs and outputs
   joined (by line number) with the per-line outputs of the evaluators bound to it;
 * ``report.html``: inline CSS and inline SVG charts comparing variants x datasets x
@@ -55,6 +58,20 @@ RUN_COLUMNS = (
     "seconds",
     "error",
 )
+USAGE_COLUMNS = (
+    "variant",
+    "dataset",
+    "lines",
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_per_line",
+    "completion_tokens_per_line",
+    "latency_p50",
+    "latency_p95",
+    "run",
+)
+REPORT_FILES = ("metrics.csv", "runs.csv", "usage.csv", "report.html")
 HTML_LINE_LIMIT = 1000
 LABEL_CHARS = 40
 PALETTE = ("#2f6fde", "#e8773a", "#2e9d5b", "#b04fc9", "#c9a227", "#d6455d", "#2aa5b5", "#6b6f76")
@@ -89,6 +106,8 @@ class LineTable:
     run: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    usage: dict[str, Any] | None = None
+    """Tokens and latency of the run (``USAGE_COLUMNS``), when its lines record them."""
 
     @property
     def file_name(self) -> str:
@@ -127,7 +146,7 @@ def write_report(root: Path, use_case: str, engine: FlowEngine, echo: Echo = pri
     out = reports_dir(root, use_case)
     out.mkdir(parents=True, exist_ok=True)
     stale = [*out.glob("lines_*.csv"), *out.glob("outputs_*.csv")]
-    for path in [*stale, out / "metrics.csv", out / "runs.csv", out / "report.html"]:
+    for path in [*stale, *(out / name for name in REPORT_FILES)]:
         path.unlink(missing_ok=True)  # files of an earlier report with other runs
     metrics = collect_metrics(record)
     tables = collect_lines(record, engine)
@@ -141,6 +160,11 @@ def write_report(root: Path, use_case: str, engine: FlowEngine, echo: Echo = pri
     write_csv(metrics_path, list(METRIC_COLUMNS), [vars(row) for row in metrics])
     runs_path = out / "runs.csv"
     write_csv(runs_path, list(RUN_COLUMNS), run_rows(record))
+    usage = [table.usage for table in tables if table.usage]
+    if usage:
+        usage_path = out / "usage.csv"
+        write_csv(usage_path, list(USAGE_COLUMNS), usage)
+        paths.append(usage_path)
     html_path = out / "report.html"
     html_path.write_text(render_html(record, metrics, tables, ranking), encoding="utf-8")
     paths += [metrics_path, runs_path, html_path]
@@ -200,8 +224,42 @@ def collect_lines(record: RunRecord, engine: FlowEngine) -> list[LineTable]:
             if evaluation.base_run == run.run_name and evaluation.status == COMPLETED
         }
         columns, rows = join_lines(lines, scores)
-        tables.append(LineTable(run.dataset, run.variant, run.run_name, columns, rows))
+        usage = usage_summary(lines)
+        if usage is not None:
+            usage = {"variant": run.variant, "dataset": run.dataset, **usage, "run": run.run_name}
+        tables.append(LineTable(run.dataset, run.variant, run.run_name, columns, rows, usage))
     return tables
+
+
+def usage_summary(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Token totals and per-line means and latency percentiles, or None without usage."""
+    usages = [line["usage"] for line in lines if isinstance(line.get("usage"), dict)]
+    if not usages:
+        return None
+    count = len(usages)
+
+    def total(key: str) -> int:
+        return sum(int(usage.get(key) or 0) for usage in usages)
+
+    seconds = sorted(float(usage.get("seconds") or 0.0) for usage in usages)
+    return {
+        "lines": count,
+        "llm_calls": total("llm_calls"),
+        "prompt_tokens": total("prompt_tokens"),
+        "completion_tokens": total("completion_tokens"),
+        "prompt_tokens_per_line": round(total("prompt_tokens") / count, 1),
+        "completion_tokens_per_line": round(total("completion_tokens") / count, 1),
+        "latency_p50": round(percentile(seconds, 0.50), 3),
+        "latency_p95": round(percentile(seconds, 0.95), 3),
+    }
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest-rank percentile of sorted values (0 for none)."""
+    if not ordered:
+        return 0.0
+    rank = max(1, min(len(ordered), int(-(-share * len(ordered) // 1))))
+    return ordered[rank - 1]
 
 
 def _score_prefix(evaluator: str, dataset: str, run: StandardRun) -> str:
@@ -218,6 +276,10 @@ def join_lines(
         number = line["line_number"]
         row: dict[str, Any] = {"line_number": number}
         parts = [("inputs", line.get("inputs", {})), ("outputs", line.get("outputs", {}))]
+        if isinstance(line.get("usage"), dict):
+            parts.append(("usage", line["usage"]))
+        if line.get("error"):
+            parts.append(("line", {"error": line["error"]}))
         parts += [(name, by_line.get(number, {})) for name, by_line in scores.items()]
         for prefix, values in parts:
             for key, value in values.items():
@@ -388,6 +450,16 @@ def render_html(
     else:
         body.append("<p>No metrics yet: run <code>llmops evaluate</code>.</p></section>")
     body += ['<h2>Runs</h2><div id="runs">', _runs_table(record), "</div>"]
+    usage = [table.usage for table in tables if table.usage]
+    if usage:
+        columns = [column for column in USAGE_COLUMNS if column != "run"]
+        rows = [[item[column] for column in columns] for item in usage]
+        body += [
+            '<h2>Tokens and latency</h2><div id="usage">',
+            _table(columns, rows),
+            "<p><small>Latency: seconds per line (workflow run, LLM calls included).</small></p>",
+            "</div>",
+        ]
     body += _line_sections(tables, ranking, len(variants))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -248,6 +248,12 @@ def test_an_experiment_runs_variants_evaluates_and_gates(
     assert line["outputs"] == {"category": "Sports"}
     assert line["usage"]["llm_calls"] == 1 and line["usage"]["prompt_tokens"] > 0
     assert line["usage"]["completion_tokens"] == 1
+    usage_csv = project / "reports" / "af" / "usage.csv"
+    usage = {row["variant"]: row for row in csv.DictReader(usage_csv.open(encoding="utf-8"))}
+    assert set(usage) == {"default", "classify.v1"}
+    assert usage["default"]["lines"] == "3" and usage["default"]["completion_tokens"] == "3"
+    assert float(usage["default"]["latency_p95"]) >= float(usage["default"]["latency_p50"]) > 0
+    assert "Tokens and latency" in (project / "reports" / "af" / "report.html").read_text()
 
 
 def test_a_failing_line_is_recorded_and_the_run_goes_on(

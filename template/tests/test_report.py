@@ -173,3 +173,27 @@ def test_stale_dataset_files_are_removed(project: Path) -> None:
     stale.write_text("x\n")
     write_report(project, "demo", recorded(project), echo=lambda _line: None)
     assert not stale.exists()
+
+
+def test_usage_summary_totals_tokens_and_takes_latency_percentiles() -> None:
+    from llmops.report import usage_summary
+
+    lines = [
+        {
+            "line_number": n,
+            "usage": {
+                "llm_calls": 1,
+                "prompt_tokens": 10,
+                "completion_tokens": n,
+                "seconds": seconds,
+            },
+        }
+        for n, seconds in enumerate([0.5, 0.1, 0.3, 0.2, 0.4, 0.9, 0.6, 0.7, 0.8, 1.0])
+    ]
+    summary = usage_summary(lines)
+    assert summary is not None
+    assert summary["lines"] == 10 and summary["llm_calls"] == 10
+    assert summary["prompt_tokens"] == 100 and summary["completion_tokens"] == 45
+    assert summary["completion_tokens_per_line"] == 4.5
+    assert summary["latency_p50"] == 0.5 and summary["latency_p95"] == 1.0
+    assert usage_summary([{"line_number": 0, "outputs": {}}]) is None  # engines without usage
