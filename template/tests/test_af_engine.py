@@ -331,3 +331,34 @@ def test_an_unreadable_judge_answer_fails_the_line_loudly(
     text = capsys.readouterr().out
     assert "relevance: the score is" in text and "not a number from 1 to 5" in text
     assert "(2/3 lines" in text
+
+
+def test_a_prompt_flow_venv_runs_agent_framework_use_cases_in_the_side_venv(
+    af_case: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the packages here, each run goes to ``.venv-af``'s Python (here: this one)."""
+    import sys
+
+    from llmops.engine import agent_framework
+
+    project = af_case.parent.parent
+    side = write(
+        project / ".venv-af" / "bin" / "python", f'#!/bin/sh\nexec {sys.executable} "$@"\n'
+    )
+    side.chmod(0o755)
+    here = agent_framework.packages_installed()
+    monkeypatch.setattr(agent_framework, "packages_installed", lambda: False)
+    experiment_file = af_case / "experiment.yaml"
+    experiment_file.write_text(AF_EXPERIMENT.replace("variants: one_factor", "variants: defaults"))
+    from llmops.mock_llm import offline_connections
+
+    with offline_connections(project):
+        code = cli.main(["run", "--use-case", "af"])
+    text = capsys.readouterr().out
+    if here:  # the child has the packages: the run works through it
+        assert code == 0, text
+        assert "Completed (3/3 lines" in text
+        assert lines_of(project, "af_train")[0]["outputs"] == {"category": "Sports"}
+    else:  # the child lacks them too: its answer comes back as the run's error
+        assert "cannot import agent_framework" in text
+    assert "Traceback" not in text

@@ -14,6 +14,7 @@ gates read them without the engine's packages.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import time
@@ -45,6 +46,11 @@ DEFAULT_WORKERS = 8
 DEFAULT_LINE_TIMEOUT = 600
 MAX_NAME_ATTEMPTS = 20
 ERRORS_SHOWN = 3
+
+
+def packages_installed() -> bool:
+    """Whether agent-framework can be imported here (a prompt flow venv cannot hold it)."""
+    return importlib.util.find_spec("agent_framework") is not None
 
 
 def is_agent_framework_flow(flow_dir: Path) -> bool:
@@ -122,15 +128,32 @@ class AgentFrameworkEngine:
         self._connections.update({connection.name: connection for connection in connections})
 
     def run(self, request: RunRequest, progress: Progress | None = None) -> RunOutcome:
-        """Run every line on an asyncio loop in this thread; record lines as they end."""
+        """Run here when the packages are installed, else in the Agent Framework venv."""
         folder, name = self._new_run_folder(request.name)
+        if not packages_installed():
+            from llmops.engine.af_worker import run_elsewhere, side_python
+
+            python = side_python(self.root)
+            if python is not None:
+                names = sorted(self._connections)
+                return run_elsewhere(python, self.root, folder, request, names, progress)
+        return self.execute(folder, name, request, progress)
+
+    def execute(
+        self, folder: Path, name: str, request: RunRequest, progress: Progress | None
+    ) -> RunOutcome:
+        """Run every line on an asyncio loop in this thread; record lines as they end."""
         started = time.monotonic()
+        if not packages_installed():
+            missing = _missing_package("agent_framework")
+            return self._save(folder, name, [], {}, started, error=missing)
         try:
             records, metrics = asyncio.run(self._run(request, progress))
         except LLMOpsError as error:
             return self._save(folder, name, [], {}, started, error=str(error))
         except ImportError as error:
-            return self._save(folder, name, [], {}, started, error=_missing_package(error))
+            package = (error.name or str(error)).split(".")[0]
+            return self._save(folder, name, [], {}, started, error=_missing_package(package))
         return self._save(folder, name, records, metrics, started)
 
     async def _run(
@@ -265,10 +288,9 @@ def _manifest_file(manifest: WorkflowManifest | EvaluatorManifest) -> str:
     return WORKFLOW_FILE if isinstance(manifest, WorkflowManifest) else EVALUATOR_FILE
 
 
-def _missing_package(error: ImportError) -> str:
-    package = (error.name or str(error)).split(".")[0]
+def _missing_package(package: str) -> str:
     return (
         f"cannot import {package}: this environment has no Agent Framework packages; "
-        "run `make setup` (flow_engine agent_framework) or install the project's "
-        "[agent-framework] extra"
+        "run `make setup-agent-framework` (a second venv, .venv-af, for Agent Framework use "
+        "cases of a prompt flow project), or answer flow_engine=agent_framework"
     )
