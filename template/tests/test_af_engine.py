@@ -362,3 +362,10 @@ def test_a_prompt_flow_venv_runs_agent_framework_use_cases_in_the_side_venv(
     else:  # the child lacks them too: its answer comes back as the run's error
         assert "cannot import agent_framework" in text
     assert "Traceback" not in text
+
+
+def test_an_azure_target_refuses_agent_framework_flows_by_name(af_case: Path) -> None:
+    project = af_case.parent.parent
+    engine = get_engine(root=project, target="azure", env="dev")
+    found = "\n".join(validate_use_case(project, "af", None, engine))
+    assert "use_cases/af/flows/standard is an Agent Framework flow: `--target azure`" in found

@@ -30,7 +30,15 @@ from typing import Any
 from llmops.azure.settings import settings_from_env
 from llmops.config import load_experiment
 from llmops.engine import AZURE_ENGINE
-from llmops.engine.base import COMPLETED, FAILED, Progress, RunOutcome, RunRequest
+from llmops.engine.agent_framework import is_agent_framework_flow
+from llmops.engine.base import (
+    COMPLETED,
+    FAILED,
+    FlowSignature,
+    Progress,
+    RunOutcome,
+    RunRequest,
+)
 from llmops.engine.promptflow_engine import PromptflowEngine, prepare_environment
 from llmops.errors import LLMOpsError
 from llmops.paths import USE_CASES_DIR, relative, state_dir
@@ -107,6 +115,15 @@ class AzurePromptflowEngine(PromptflowEngine):
                 "the Azure ML workspace: infra/ creates one per connection answer; check "
                 "AZURE_ML_WORKSPACE and your role on the workspace"
             )
+
+    def describe(self, flow_dir: Path) -> FlowSignature:
+        """As locally; an Agent Framework folder is refused (its Azure runs come later)."""
+        if is_agent_framework_flow(flow_dir):
+            raise LLMOpsError(
+                f"{relative(flow_dir, self.root)} is an Agent Framework flow: `--target azure` "
+                "runs prompt flow use cases only for now; run this one with `--target local`"
+            )
+        return super().describe(flow_dir)
 
     def compute_for(self, flow_dir: Path) -> tuple[str | None, str | None]:
         """``(runtime name, serverless instance type)`` from the experiment of ``flow_dir``.
