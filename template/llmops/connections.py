@@ -1,8 +1,11 @@
 """Managed by the LLMOps template. Resolve connection secrets from the environment.
 
 Secrets never live in tracked files: connection ``aoai`` reads ``AOAI_API_BASE`` and
-``AOAI_API_KEY`` from the environment (the CLI loads ``.env`` first, without
-overriding variables that are already set, so a pipeline's variables win). The local
+``AOAI_API_KEY`` from the environment. An ``azure_openai`` connection without a key
+signs in with Microsoft Entra ID instead (``DefaultAzureCredential``: ``az login``,
+a managed identity or a pipeline's service connection), so keyless resources work.
+The CLI loads ``.env`` first, without overriding variables that are already set, so
+a pipeline's variables win. The local
 mock LLM uses exactly this mechanism, so offline runs exercise the real code path.
 """
 
@@ -36,6 +39,11 @@ class ResolvedConnection:
     api_version: str | None
     api_key: str = field(repr=False)
 
+    @property
+    def keyless(self) -> bool:
+        """An Azure OpenAI connection without a key: engines sign in with Entra ID."""
+        return self.type == "azure_openai" and not self.api_key
+
     def __repr__(self) -> str:
         return (
             f"ResolvedConnection(name={self.name!r}, type={self.type!r}, "
@@ -68,7 +76,7 @@ def resolve_connections(
         api_key = _value(env, key_var) or ""
         if spec.type == "azure_openai" and not api_base:
             missing.append(base_var)
-        if not api_key:
+        if not api_key and spec.type != "azure_openai":  # Azure OpenAI: Entra ID sign-in
             missing.append(key_var)
         resolved.append(
             ResolvedConnection(

@@ -14,17 +14,25 @@ OPENAI = ConnectionSpec(name="my_oai", type="openai", deployment="gpt-4o-mini")
 
 def test_missing_variables_are_named() -> None:
     with pytest.raises(LLMOpsError) as caught:
-        resolve_connections(["aoai", "my_oai"], [AZURE, OPENAI], environ={"AOAI_API_KEY": "k"})
+        resolve_connections(["aoai", "my_oai"], [AZURE, OPENAI], environ={})
     message = str(caught.value)
     assert "AOAI_API_BASE" in message
     assert "MY_OAI_API_KEY" in message
-    assert "AOAI_API_KEY," not in message  # it is set
+    assert "AOAI_API_KEY" not in message  # Azure OpenAI may sign in with Entra ID
     assert ".env" in message
 
 
 def test_empty_value_counts_as_missing() -> None:
-    with pytest.raises(LLMOpsError, match="AOAI_API_KEY"):
-        resolve_connections(["aoai"], [AZURE], environ={"AOAI_API_BASE": "x", "AOAI_API_KEY": ""})
+    with pytest.raises(LLMOpsError, match="MY_OAI_API_KEY"):
+        resolve_connections(["my_oai"], [OPENAI], environ={"MY_OAI_API_KEY": " "})
+
+
+def test_an_azure_connection_without_a_key_signs_in_with_entra_id() -> None:
+    env = {"AOAI_API_BASE": "https://x.openai.azure.com/", "AOAI_API_KEY": ""}
+    (conn,) = resolve_connections(["aoai"], [AZURE], environ=env)
+    assert conn.keyless and conn.api_key == ""
+    (keyed,) = resolve_connections(["aoai"], [AZURE], environ={**env, "AOAI_API_KEY": "k"})
+    assert not keyed.keyless
 
 
 def test_an_undefined_pipeline_macro_counts_as_missing() -> None:

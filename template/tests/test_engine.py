@@ -15,6 +15,9 @@ from llmops.engine.base import COMPLETED, FAILED, FlowEngine, RunOutcome, RunReq
 from llmops.engine.promptflow_engine import _SharedFolder, batch_options, prepare_environment
 from llmops.errors import LLMOpsError
 
+# Skipped in Agent Framework projects, which do not install prompt flow.
+pytestmark = pytest.mark.promptflow
+
 PYTHON_FLOW = """\
 inputs:
   text:
@@ -234,3 +237,21 @@ def test_concurrent_real_runs_each_use_their_own_flow_folder_and_modules(
         lines = engine.line_results(outcome.run_name)
         assert [line["outputs"]["loud"] for line in lines] == [f"A{mark}{mark}", f"B{mark}{mark}"]
     assert Path.cwd() == tmp_path
+
+
+def test_a_keyless_azure_connection_signs_in_with_entra_id(project: Path) -> None:
+    pytest.importorskip("promptflow")
+    from llmops.connections import ResolvedConnection
+    from llmops.engine.promptflow_engine import PromptflowEngine
+
+    engine = PromptflowEngine(project)
+    keyless = ResolvedConnection(
+        name="aoai",
+        type="azure_openai",
+        deployment="d",
+        api_base="https://x.openai.azure.com/",
+        api_version="2024-10-21",
+        api_key="",
+    )
+    engine.ensure_connections([keyless])
+    assert engine._pf().connections.get("aoai").auth_mode == "meid_token"

@@ -77,7 +77,7 @@ def test_run_validates_before_any_run(project: Path) -> None:
 
 
 def test_run_without_secrets_names_the_variables(project: Path) -> None:
-    with pytest.raises(LLMOpsError, match="AOAI_API_BASE, AOAI_API_KEY"):
+    with pytest.raises(LLMOpsError, match=r"missing environment variable\(s\) AOAI_API_BASE:"):
         run_use_case(project, "demo", None, FakeEngine(), echo=quiet)
 
 

@@ -249,9 +249,11 @@ class PromptflowEngine:
         for conn in connections:
             if conn.type == "azure_openai":
                 options = {"api_version": conn.api_version} if conn.api_version else {}
+                if conn.keyless:  # no key: prompt flow signs in with Entra ID
+                    options["auth_mode"] = "meid_token"
                 entity: Any = AzureOpenAIConnection(
                     name=conn.name,
-                    api_key=conn.api_key,
+                    api_key=conn.api_key or None,
                     api_base=conn.api_base,
                     api_type="azure",
                     **options,
