@@ -6,6 +6,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import write
@@ -244,7 +245,10 @@ def test_a_keyless_azure_connection_signs_in_with_entra_id(project: Path) -> Non
     from llmops.connections import ResolvedConnection
     from llmops.engine.promptflow_engine import PromptflowEngine
 
+    stored: list = []
     engine = PromptflowEngine(project)
+    # A stand-in client: the real one's operations send telemetry from inside pytest.
+    engine._client = SimpleNamespace(connections=SimpleNamespace(create_or_update=stored.append))
     keyless = ResolvedConnection(
         name="aoai",
         type="azure_openai",
@@ -254,4 +258,5 @@ def test_a_keyless_azure_connection_signs_in_with_entra_id(project: Path) -> Non
         api_key="",
     )
     engine.ensure_connections([keyless])
-    assert engine._pf().connections.get("aoai").auth_mode == "meid_token"
+    (entity,) = stored
+    assert entity.auth_mode == "meid_token" and entity.api_base == "https://x.openai.azure.com/"
