@@ -24,6 +24,16 @@ ChatCall = Callable[[str, Messages], Awaitable[tuple[str, int, int]]]
 """``(node, messages) -> (text, prompt_tokens, completion_tokens)``."""
 
 
+class LineInputs(dict):  # type: ignore[type-arg]
+    """The line's inputs; reading one the manifest does not declare names the manifest."""
+
+    def __missing__(self, key: str) -> Any:
+        declared = ", ".join(self) or "none"
+        raise LLMOpsError(
+            f"input '{key}' is not declared in workflow.yaml `inputs` (declared: {declared})"
+        )
+
+
 @dataclass
 class LineUsage:
     """What one line spent on LLM calls."""

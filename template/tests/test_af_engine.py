@@ -369,3 +369,18 @@ def test_an_azure_target_refuses_agent_framework_flows_by_name(af_case: Path) ->
     engine = get_engine(root=project, target="azure", env="dev")
     found = "\n".join(validate_use_case(project, "af", None, engine))
     assert "use_cases/af/flows/standard is an Agent Framework flow: `--target azure`" in found
+
+
+def test_a_workflow_reading_an_undeclared_input_names_the_manifest(
+    af_case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("agent_framework")
+    project = af_case.parent.parent
+    code_file = af_case / "flows" / "standard" / "workflow.py"
+    code_file.write_text(WORKFLOW_PY.replace('title=inputs["title"]', 'title=inputs["heading"]'))
+    experiment(project)
+    text = capsys.readouterr().out
+    assert (
+        "use_cases/af/flows/standard/workflow.py:14: input 'heading' is not declared in "
+        "workflow.yaml `inputs` (declared: title, tone)" in text
+    ), text

@@ -31,7 +31,7 @@ from llmops.engine.af_manifest import (
 )
 from llmops.engine.af_prompts import Prompt, load_prompt
 from llmops.errors import LLMOpsError
-from llmops.workflow import LineContext, Messages
+from llmops.workflow import LineContext, LineInputs, Messages
 
 REFERENCE = re.compile(r"^\$\{(?P<source>data|run\.outputs|run\.inputs)\.(?P<key>[^}]+)\}$")
 JUDGE_RANGE = (1.0, 5.0)
@@ -190,6 +190,7 @@ class StandardRunner:
                 if not spec.has_default:
                     raise LLMOpsError(f"input '{name}' is not mapped and has no default")
                 inputs[name] = spec.default
+        inputs = LineInputs(inputs)
         line = LineContext(inputs=inputs, prompts=self.prompts, chat=self._chat)
         try:
             workflow = self.factory(line)
@@ -197,7 +198,7 @@ class StandardRunner:
             where = user_error(error, self.flow_dir, self.root)
             raise LLMOpsError(f"the workflow factory failed: {where}") from None
         started = asyncio.get_running_loop().time()
-        result = await workflow.run(dict(inputs))
+        result = await workflow.run(inputs)
         seconds = asyncio.get_running_loop().time() - started
         outputs = _outputs(result.get_outputs(), self.manifest.outputs)
         usage = line.usage.as_record()
