@@ -384,3 +384,40 @@ def test_a_workflow_reading_an_undeclared_input_names_the_manifest(
         "use_cases/af/flows/standard/workflow.py:14: input 'heading' is not declared in "
         "workflow.yaml `inputs` (declared: title, tone)" in text
     ), text
+
+
+def test_a_variant_overrides_prompt_and_merges_options_key_by_key() -> None:
+    import yaml
+
+    from llmops.engine.af_manifest import WorkflowManifest
+
+    manifest = WorkflowManifest.model_validate(yaml.safe_load(WORKFLOW_YAML))
+    node = manifest.nodes["classify"]
+    assert node.variant_ids == ("v0", "v1")
+    default, brief = node.settings(), node.settings("v1")
+    assert (default.prompt, default.options) == (
+        "classify.jinja2",
+        {"temperature": 0, "max_tokens": 5},
+    )
+    assert (brief.prompt, brief.options) == (
+        "classify_brief.jinja2",
+        {"temperature": 0.5, "max_tokens": 5},
+    )
+
+
+def test_a_grid_over_two_nodes_runs_every_combination(
+    af_case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("agent_framework")
+    project = af_case.parent.parent
+    manifest = af_case / "flows" / "standard" / "workflow.yaml"
+    manifest.write_text(
+        WORKFLOW_YAML
+        + "  second:\n    connection: aoai\n    prompt: classify.jinja2\n"
+        + "    default_variant: a\n    variants: {a: {}, b: {options: {temperature: 1}}}\n"
+    )
+    experiment_file = af_case / "experiment.yaml"
+    experiment_file.write_text(AF_EXPERIMENT.replace("variants: one_factor", "variants: grid"))
+    code, rows = experiment(project)
+    assert code == 0, capsys.readouterr().out
+    assert len({row["variant"] for row in rows}) == 4
