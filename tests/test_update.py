@@ -11,7 +11,8 @@ from conftest import commit_all, copy_template_source, generate, git, load_answe
 PROMPT = "use_cases/named_entity_recognition/flows/standard/extract_entities.jinja2"
 PROMPT_SOURCE = (
     "template/use_cases/{% if 'named_entity_recognition' in sample_flows %}"
-    "named_entity_recognition{% endif %}/flows/standard/extract_entities.jinja2"
+    "named_entity_recognition{% endif %}/flows/{% if flow_engine == 'promptflow' %}standard"
+    "{% endif %}/extract_entities.jinja2"
 )
 
 

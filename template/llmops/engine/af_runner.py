@@ -35,6 +35,8 @@ from llmops.workflow import LineContext, LineInputs, Messages
 
 REFERENCE = re.compile(r"^\$\{(?P<source>data|run\.outputs|run\.inputs)\.(?P<key>[^}]+)\}$")
 JUDGE_RANGE = (1.0, 5.0)
+LINE_TIMEOUT = asyncio.TimeoutError
+"""What ``asyncio.wait_for`` raises (the builtin ``TimeoutError`` only from 3.11)."""
 LineRecord = dict[str, Any]
 LineDone = Callable[[LineRecord], None]
 
@@ -96,7 +98,7 @@ async def run_lines(
                 inputs = map_inputs(lines.mapping, row, base)
                 record["inputs"] = inputs
                 record.update(await asyncio.wait_for(run_line(inputs, base), line_timeout))
-            except asyncio.TimeoutError:  # noqa: UP041 (not the builtin before 3.11)
+            except LINE_TIMEOUT:
                 record["error"] = f"line timed out after {line_timeout:g} s (runtime.line_timeout)"
             except Exception as error:  # one line must not stop the run
                 record["error"] = user_error(error, flow_dir, root)
@@ -112,6 +114,7 @@ class ChatClients:
     def __init__(self, connections: Mapping[str, ResolvedConnection]) -> None:
         self._connections = connections
         self._clients: dict[tuple[str, str], Any] = {}
+        self._credentials: list[Any] = []
 
     def get(self, connection: str, deployment: str | None) -> Any:
         spec = self._connections.get(connection)
@@ -123,20 +126,37 @@ class ChatClients:
         model = deployment or spec.deployment
         key = (connection, model)
         if key not in self._clients:
-            self._clients[key] = _chat_client(spec, model)
+            self._clients[key] = _chat_client(spec, model, self._credentials)
         return self._clients[key]
 
+    async def close(self) -> None:
+        """Close each client's HTTP pool (and credential) inside the run's event loop.
 
-def _chat_client(spec: ResolvedConnection, model: str) -> Any:
+        Left open, they are closed by the garbage collector after the loop has ended,
+        which prints "Event loop is closed" errors.
+        """
+        for client in self._clients.values():
+            pool = getattr(client, "client", None)
+            if pool is not None:
+                await pool.close()
+        for credential in self._credentials:
+            await credential.close()
+        self._clients.clear()
+        self._credentials.clear()
+
+
+def _chat_client(spec: ResolvedConnection, model: str, credentials: list[Any]) -> Any:
     """Azure OpenAI (key, or Entra ID when no key is set) or an OpenAI-compatible server."""
     from agent_framework.openai import OpenAIChatCompletionClient
 
     if spec.type == "azure_openai":
         auth: dict[str, Any] = {"api_key": spec.api_key}
-        if not spec.api_key:
+        if spec.keyless:
             from azure.identity.aio import DefaultAzureCredential
 
-            auth = {"credential": DefaultAzureCredential()}
+            credential = DefaultAzureCredential()
+            credentials.append(credential)
+            auth = {"credential": credential}
         return OpenAIChatCompletionClient(
             model=model, azure_endpoint=spec.api_base, api_version=spec.api_version, **auth
         )

@@ -191,12 +191,15 @@ class AgentFrameworkEngine:
             manifest = load_manifest(flow_dir / WORKFLOW_FILE, self.root, WorkflowManifest)
             self._check_variant(manifest, dict(request.variant), flow_dir)
             clients = af_runner.ChatClients(self._connections)
-            runner = af_runner.StandardRunner(
-                manifest, flow_dir, self.root, package, request.variant, clients
-            )
-            records = await af_runner.run_lines(
-                lines, runner, workers, timeout, flow_dir, self.root, on_done
-            )
+            try:
+                runner = af_runner.StandardRunner(
+                    manifest, flow_dir, self.root, package, request.variant, clients
+                )
+                records = await af_runner.run_lines(
+                    lines, runner, workers, timeout, flow_dir, self.root, on_done
+                )
+            finally:
+                await clients.close()
             return records, {}
 
     def _check_variant(
