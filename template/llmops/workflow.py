@@ -6,6 +6,7 @@ time) and runs the workflow with the line's inputs (a dict) as its first message
 executors call the manifest's LLM nodes through ``await line.complete("<node>",
 **values)``: the node's prompt file is rendered with ``values`` and sent with the
 node's options (the variant under test applied) through the run's shared chat client.
+Embedding nodes answer ``await line.embed("<node>", texts)`` the same way.
 Tokens and latency are counted per line, so reports show them. The workflow's output
 is the dict it yields (``await ctx.yield_output({...})``) with the manifest's outputs.
 """
@@ -22,6 +23,8 @@ from llmops.errors import LLMOpsError
 Messages = list[tuple[str, str]]
 ChatCall = Callable[[str, Messages], Awaitable[tuple[str, int, int]]]
 """``(node, messages) -> (text, prompt_tokens, completion_tokens)``."""
+EmbedCall = Callable[[str, list[str]], Awaitable[tuple[list[list[float]], int]]]
+"""``(node, texts) -> (vectors, prompt_tokens)``."""
 
 
 class LineInputs(dict):  # type: ignore[type-arg]
@@ -60,6 +63,7 @@ class LineContext:
     inputs: Mapping[str, Any]
     prompts: Mapping[str, Callable[[dict[str, Any]], Messages]]
     chat: ChatCall
+    embedder: EmbedCall | None = None
     usage: LineUsage = field(default_factory=LineUsage)
 
     async def complete(self, node: str, **values: Any) -> str:
@@ -76,3 +80,14 @@ class LineContext:
         self.usage.prompt_tokens += prompt_tokens
         self.usage.completion_tokens += completion_tokens
         return text
+
+    async def embed(self, node: str, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` with ``node``'s embedding deployment; one vector per text."""
+        if self.embedder is None:
+            raise LLMOpsError("this run has no embedding nodes in workflow.yaml `nodes`")
+        started = time.perf_counter()
+        vectors, prompt_tokens = await self.embedder(node, list(texts))
+        self.usage.llm_seconds += time.perf_counter() - started
+        self.usage.calls += 1
+        self.usage.prompt_tokens += prompt_tokens
+        return vectors

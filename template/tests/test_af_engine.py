@@ -421,3 +421,17 @@ def test_a_grid_over_two_nodes_runs_every_combination(
     code, rows = experiment(project)
     assert code == 0, capsys.readouterr().out
     assert len({row["variant"] for row in rows}) == 4
+
+
+def test_an_embedding_node_names_its_deployment_and_no_prompt() -> None:
+    from pydantic import ValidationError
+
+    from llmops.engine.af_manifest import LLMNode
+
+    node = LLMNode.model_validate(
+        {"kind": "embedding", "connection": "aoai", "deployment": "text-embedding-3-small"}
+    )
+    assert node.settings().deployment == "text-embedding-3-small"
+    for bad in ({"deployment": "e", "prompt": "p.jinja2"}, {}):
+        with pytest.raises(ValidationError, match="an embedding node names its `deployment`"):
+            LLMNode.model_validate({"kind": "embedding", "connection": "aoai", **bad})

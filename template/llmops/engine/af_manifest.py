@@ -89,8 +89,12 @@ class NodeSettings(_Strict):
 
 
 class LLMNode(NodeSettings):
-    """An LLM call the workflow makes through ``line.complete(<node>, ...)``."""
+    """A model call: chat through ``line.complete(<node>, ...)``, embeddings through
+    ``line.embed(<node>, texts)``."""
 
+    kind: Literal["chat", "embedding"] = Field(
+        default="chat", description="chat (a prompt file) or embedding (a deployment)"
+    )
     connection: str = Field(description="connection from config/connections.yaml")
     default_variant: str | None = Field(
         default=None, description="variant run by default (required with variants)"
@@ -123,6 +127,14 @@ class LLMNode(NodeSettings):
             for variant_id, settings in self.variants.items()
             if settings.prompt is None and self.prompt is None
         ]
+        if self.kind == "embedding":
+            prompts = [self.prompt, *(settings.prompt for settings in self.variants.values())]
+            if any(prompts) or not self.deployment:
+                raise ValueError(
+                    "an embedding node names its `deployment` (the embedding model) and "
+                    "no prompt file"
+                )
+            return self
         if (not self.variants and self.prompt is None) or missing:
             where = f" (variants {', '.join(missing)})" if missing else ""
             raise ValueError(f"no prompt file{where}: set `prompt: <file>.jinja2`")

@@ -113,10 +113,10 @@ class ChatClients:
 
     def __init__(self, connections: Mapping[str, ResolvedConnection]) -> None:
         self._connections = connections
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self._credentials: list[Any] = []
 
-    def get(self, connection: str, deployment: str | None) -> Any:
+    def get(self, connection: str, deployment: str | None, kind: str = "chat") -> Any:
         spec = self._connections.get(connection)
         if spec is None:
             raise LLMOpsError(
@@ -124,9 +124,9 @@ class ChatClients:
                 "in experiment.yaml"
             )
         model = deployment or spec.deployment
-        key = (connection, model)
+        key = (connection, model, kind)
         if key not in self._clients:
-            self._clients[key] = _chat_client(spec, model, self._credentials)
+            self._clients[key] = _client(spec, model, kind, self._credentials)
         return self._clients[key]
 
     async def close(self) -> None:
@@ -145,9 +145,11 @@ class ChatClients:
         self._credentials.clear()
 
 
-def _chat_client(spec: ResolvedConnection, model: str, credentials: list[Any]) -> Any:
+def _client(spec: ResolvedConnection, model: str, kind: str, credentials: list[Any]) -> Any:
     """Azure OpenAI (key, or Entra ID when no key is set) or an OpenAI-compatible server."""
-    from agent_framework.openai import OpenAIChatCompletionClient
+    from agent_framework.openai import OpenAIChatCompletionClient, OpenAIEmbeddingClient
+
+    client_class: Any = OpenAIEmbeddingClient if kind == "embedding" else OpenAIChatCompletionClient
 
     if spec.type == "azure_openai":
         auth: dict[str, Any] = {"api_key": spec.api_key}
@@ -157,10 +159,10 @@ def _chat_client(spec: ResolvedConnection, model: str, credentials: list[Any]) -
             credential = DefaultAzureCredential()
             credentials.append(credential)
             auth = {"credential": credential}
-        return OpenAIChatCompletionClient(
+        return client_class(
             model=model, azure_endpoint=spec.api_base, api_version=spec.api_version, **auth
         )
-    return OpenAIChatCompletionClient(model=model, api_key=spec.api_key, base_url=spec.api_base)
+    return client_class(model=model, api_key=spec.api_key, base_url=spec.api_base)
 
 
 class StandardRunner:
@@ -180,8 +182,12 @@ class StandardRunner:
         self.factory = load_function(package, manifest.workflow, flow_dir, root)
         self.prompts: dict[str, Callable[[dict[str, Any]], Messages]] = {}
         self.calls: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self.embedders: dict[str, Any] = {}
         for name, node in manifest.nodes.items():
             settings = node.settings(variant.get(name))
+            if node.kind == "embedding":
+                self.embedders[name] = clients.get(node.connection, settings.deployment, node.kind)
+                continue
             assert settings.prompt is not None  # the manifest model requires one
             prompt = load_prompt(flow_dir / settings.prompt, root)
             self.prompts[name] = prompt.messages
@@ -204,6 +210,15 @@ class StandardRunner:
             int(usage.get("output_token_count") or 0),
         )
 
+    async def _embed(self, node: str, texts: list[str]) -> tuple[list[list[float]], int]:
+        client = self.embedders.get(node)
+        if client is None:
+            known = ", ".join(self.embedders) or "none"
+            raise LLMOpsError(f"node '{node}' is not an embedding node (embedding nodes: {known})")
+        generated = await client.get_embeddings(texts)
+        usage = generated.usage or {}
+        return [list(item.vector) for item in generated], int(usage.get("input_token_count") or 0)
+
     async def __call__(self, inputs: dict[str, Any], _base: LineRecord | None) -> LineRecord:
         for name, spec in self.manifest.inputs.items():
             if name not in inputs:
@@ -211,7 +226,12 @@ class StandardRunner:
                     raise LLMOpsError(f"input '{name}' is not mapped and has no default")
                 inputs[name] = spec.default
         inputs = LineInputs(inputs)
-        line = LineContext(inputs=inputs, prompts=self.prompts, chat=self._chat)
+        line = LineContext(
+            inputs=inputs,
+            prompts=self.prompts,
+            chat=self._chat,
+            embedder=self._embed if self.embedders else None,
+        )
         try:
             workflow = self.factory(line)
         except Exception as error:

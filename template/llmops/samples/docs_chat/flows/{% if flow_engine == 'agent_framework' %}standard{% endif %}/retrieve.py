@@ -1,35 +1,20 @@
 """Retrieve the chunks of docs/*.md closest to the question, by embedding similarity.
 
 Documents are split on Markdown headings and embedded once per run (llmops imports the
-flow folder afresh per run); the question is embedded per line. Embeddings use the
-flow's connection (retrieve_settings.py) through Agent Framework's OpenAI embedding
-client, so the mock LLM answers them offline exactly like a real endpoint would.
+flow folder afresh per run); the question is embedded per line. Embeddings go through
+the workflow's `embed` node (workflow.yaml), so the connection, keyless sign-in, the
+mock LLM and token counts work as for the chat node.
 """
 
-import os
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from agent_framework.openai import OpenAIEmbeddingClient
-
-from .retrieve_settings import API_VERSION, CONNECTION, CONNECTION_TYPE, EMBEDDING_DEPLOYMENT
+from llmops.workflow import LineContext
 
 DOCS = Path(__file__).parent / "docs"
-
-
-def embedding_client() -> OpenAIEmbeddingClient:
-    """A client for <CONNECTION>_API_BASE / <CONNECTION>_API_KEY, as llmops reads them."""
-    prefix = CONNECTION.upper()
-    api_base = os.environ.get(f"{prefix}_API_BASE") or None
-    api_key = os.environ.get(f"{prefix}_API_KEY") or None
-    if CONNECTION_TYPE == "azure_openai":
-        return OpenAIEmbeddingClient(
-            model=EMBEDDING_DEPLOYMENT,
-            azure_endpoint=api_base,
-            api_key=api_key,
-            api_version=API_VERSION or None,
-        )
-    return OpenAIEmbeddingClient(model=EMBEDDING_DEPLOYMENT, api_key=api_key, base_url=api_base)
+TOP_K = 2
+EMBED_NODE = "embed"
 
 
 def chunks() -> list[tuple[str, str]]:
@@ -45,33 +30,26 @@ def chunks() -> list[tuple[str, str]]:
     return [(source, text) for source, text in found if text]
 
 
-async def _embed(client: OpenAIEmbeddingClient, texts: list[str]) -> list[list[float]]:
-    return [list(item.vector) for item in await client.get_embeddings(texts)]
-
-
 def _cosine(left: list[float], right: list[float]) -> float:
     dot = sum(a * b for a, b in zip(left, right, strict=False))
     norm = (sum(a * a for a in left) * sum(b * b for b in right)) ** 0.5
     return dot / norm if norm else 0.0
 
 
-_VECTORS: dict[tuple[str, str], list[list[float]]] = {}
-"""Chunk vectors per (endpoint, deployment), computed once per run."""
+_VECTORS: list[list[float]] = []
+"""Chunk vectors, computed once per run by whichever line gets there first."""
+_EMBEDDING_DOCS = asyncio.Lock()
 
 
-async def retrieve(question: str, top_k: int) -> dict[str, Any]:
+async def retrieve(line: LineContext, question: str, top_k: int) -> dict[str, Any]:
     """The ``top_k`` closest chunks: their text joined as context, and their sources."""
-    client = embedding_client()
-    try:
-        parts = chunks()
-        key = (client.service_url(), EMBEDDING_DEPLOYMENT)
-        if key not in _VECTORS:
-            _VECTORS[key] = await _embed(client, [text for _, text in parts])
-        (query,) = await _embed(client, [question])
-    finally:
-        await client.client.close()  # close its HTTP pool while the loop runs
+    parts = chunks()
+    async with _EMBEDDING_DOCS:
+        if not _VECTORS:
+            _VECTORS.extend(await line.embed(EMBED_NODE, [text for _, text in parts]))
+    (query,) = await line.embed(EMBED_NODE, [question])
     ranked = sorted(
-        zip(parts, _VECTORS[key], strict=True),
+        zip(parts, _VECTORS, strict=True),
         key=lambda item: _cosine(query, item[1]),
         reverse=True,
     )[:top_k]

@@ -1,8 +1,8 @@
 """Chat over the bundled docs as an Agent Framework workflow: retrieve, then answer.
 
-Retrieval is plain Python (retrieve.py) in an executor; the `answer` node
-(workflow.yaml) renders answer.jinja2 with the question, the chat history and the
-retrieved context.
+Retrieval is plain Python (retrieve.py) in an executor, embedding through the `embed`
+node; the `answer` node (workflow.yaml) renders answer.jinja2 with the question, the
+chat history and the retrieved context.
 """
 
 from typing import Any
@@ -12,8 +12,7 @@ from agent_framework import Workflow, WorkflowBuilder, WorkflowContext, executor
 
 from llmops.workflow import LineContext
 
-from .retrieve import retrieve
-from .retrieve_settings import TOP_K
+from .retrieve import TOP_K, retrieve
 
 Outputs = WorkflowContext[typing_extensions.Never, dict[str, Any]]
 """The last step's context: sends nothing, yields the outputs (typing.Never needs 3.11)."""
@@ -24,7 +23,7 @@ def build_workflow(line: LineContext) -> Workflow:
 
     @executor(id="retrieve")
     async def find(inputs: dict[str, Any], ctx: WorkflowContext[dict[str, Any]]) -> None:
-        await ctx.send_message(await retrieve(inputs["question"], top_k=TOP_K))
+        await ctx.send_message(await retrieve(line, inputs["question"], top_k=TOP_K))
 
     @executor(id="answer")
     async def answer(found: dict[str, Any], ctx: Outputs) -> None:
