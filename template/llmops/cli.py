@@ -33,6 +33,7 @@ from llmops.evaluate import evaluate_use_case
 from llmops.gate import format_markdown, format_table, gate_use_case, summary
 from llmops.import_flow import import_flow
 from llmops.log_handlers import flush_telemetry_handlers
+from llmops.migrate_flow import plan_migration, prompt_flow_use_cases, require_clean_tree
 from llmops.mock_llm import fixture_files, load_fixtures, offline_connections, serve_forever
 from llmops.new_flow import list_samples, new_flow
 from llmops.paths import find_root, list_use_cases, relative, resolve_use_case
@@ -133,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="JSONL or CSV dataset (default: one found in the flow folder)",
     )
+    migrate = add(
+        "migrate-flow",
+        _migrate_flow,
+        "convert a prompt flow use case to Agent Framework in place (review with git diff)",
+    )
+    chosen = migrate.add_mutually_exclusive_group()
+    chosen.add_argument("use_case", nargs="?", help="use case (default: the only one)")
+    chosen.add_argument("--all", action="store_true", help="every prompt flow use case")
+    migrate.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     mock = add("mock-llm", _mock_llm, "serve the OpenAI / Azure OpenAI mock on 127.0.0.1")
     mock.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
     mock.add_argument("--latency", type=float, default=0.0, help="seconds of delay per reply")
@@ -292,6 +302,36 @@ def _import_flow(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"error: {problem}", file=sys.stderr)
     return USER_ERROR if result.problems else OK
+
+
+def _migrate_flow(args: argparse.Namespace) -> int:
+    """Plan each use case, refuse before writing, write, then validate the result."""
+    root, _ = _project(args)
+    available = list_use_cases(root)
+    if not (args.all or args.use_case) and len(available) > 1:
+        raise LLMOpsError(f"name the use case to migrate ({', '.join(available)}) or pass --all")
+    names = prompt_flow_use_cases(root) if args.all else [resolve_use_case(root, args.use_case)]
+    if not names:
+        print("[migrate-flow] no prompt flow use case: nothing to migrate")
+        return OK
+    if not args.dry_run:
+        require_clean_tree(root)  # once: the first migrated use case dirties the tree
+    engine = get_engine(root=root)
+
+    def one(name: str) -> int:
+        migration = plan_migration(root, name)
+        for line in migration.plan_lines(root):
+            print(line)
+        if args.dry_run:
+            return OK
+        for line in migration.apply(root):
+            print(line)
+        problems = validate_use_case(root, name, None, engine)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return USER_ERROR if problems else OK
+
+    return each_use_case(names, "migrate-flow", one)
 
 
 def _mock_llm(args: argparse.Namespace) -> int:

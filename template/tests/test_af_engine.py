@@ -435,3 +435,46 @@ def test_an_embedding_node_names_its_deployment_and_no_prompt() -> None:
     for bad in ({"deployment": "e", "prompt": "p.jinja2"}, {}):
         with pytest.raises(ValidationError, match="an embedding node names its `deployment`"):
             LLMNode.model_validate({"kind": "embedding", "connection": "aoai", **bad})
+
+
+def test_prompts_render_like_prompt_flow_without_blank_lines_from_block_tags(
+    tmp_path: Path,
+) -> None:
+    from llmops.engine.af_prompts import load_prompt
+
+    path = write(
+        tmp_path / "items.jinja2",
+        "# system:\nList them.\n# user:\nItems:\n{% for x in items %}\n- {{x}}\n{% endfor %}\n",
+    )
+    messages = load_prompt(path, tmp_path).messages({"items": ["a", "b"]})
+    assert messages == [("system", "List them."), ("user", "Items:\n- a\n- b")]
+
+
+def test_an_unmapped_evaluator_input_gets_its_default(af_case: Path) -> None:
+    import asyncio
+
+    from llmops.engine.af_code import flow_package
+    from llmops.engine.af_manifest import EvaluatorManifest, load_manifest
+    from llmops.engine.af_runner import EvaluationRunner
+
+    project = af_case.parent.parent
+    folder = af_case / "flows" / "evaluation"
+    write(
+        folder / "evaluator.yaml",
+        EVALUATOR_YAML.replace(
+            "  label: {type: string}",
+            "  label: {type: string}\n  strict: {type: bool, default: true}",
+        ),
+    )
+    write(
+        folder / "score.py",
+        SCORE_PY.replace(
+            "def score(prediction: str, label: str)",
+            "def score(prediction: str, label: str, strict: bool)",
+        ).replace('{"correct":', '{"strict": strict, "correct":'),
+    )
+    manifest = load_manifest(folder / "evaluator.yaml", project, EvaluatorManifest)
+    with flow_package(folder) as package:
+        runner = EvaluationRunner(manifest, folder, project, package, {})
+        line = asyncio.run(runner({"prediction": "a", "label": "a"}, None))
+    assert line["outputs"] == {"strict": True, "correct": 1}

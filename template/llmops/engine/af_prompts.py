@@ -1,6 +1,8 @@
 """Managed by the LLMOps template. Prompt files of Agent Framework use cases.
 
-Two formats, both rendered with Jinja2 (undefined names are errors, not blanks):
+Two formats, both rendered with Jinja2 as prompt flow renders them (``trim_blocks``:
+a block tag's own line leaves no blank line), except that undefined names are errors,
+not blanks:
 
 * ``.jinja2``: prompt flow's chat format, so a migrated prompt is copied as is. Lines
   ``# system:``, ``# user:`` and ``# assistant:`` start a message of that role; text
@@ -26,7 +28,7 @@ from llmops.paths import relative
 ROLE_LINE = re.compile(r"^\s*#?\s*(system|user|assistant)\s*:\s*$", re.IGNORECASE)
 FRONT_MATTER = re.compile(r"\A---\s*\n(?P<meta>.*?)\n---\s*\n", re.DOTALL)
 _ENVIRONMENT = jinja2.Environment(
-    undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True, autoescape=False
 )
 
 

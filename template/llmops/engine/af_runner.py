@@ -298,6 +298,9 @@ class EvaluationRunner:
 
     async def __call__(self, inputs: dict[str, Any], _base: LineRecord | None) -> LineRecord:
         arguments = {name: value for name, value in inputs.items() if name in self.parameters}
+        for name, spec in self.manifest.inputs.items():
+            if name not in arguments and spec.has_default:
+                arguments[name] = spec.default
         if self.threaded:
             result = await asyncio.to_thread(self.function, **arguments)
         else:
