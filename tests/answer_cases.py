@@ -179,6 +179,7 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Use one of 3.10, 3.11, 3.12",
     ),
     "unknown CI platform": ({"ci_platform": "gitlab"}, "ci_platform", "'gitlab' is not one"),
+    "unknown flow engine": ({"flow_engine": "langchain"}, "flow_engine", "'langchain' is not one"),
     "unknown sample": (
         {"sample_flows": ["named_entity_recognition", "chat"]},
         "sample_flows",

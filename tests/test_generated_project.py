@@ -369,3 +369,60 @@ def test_each_offered_python_lints_tests_and_runs_offline(versioned_project, tmp
     assert "Traceback" not in output, output[-3000:]
     assert "[experiment] 5 use cases: " in result.stdout, output[-3000:]
     assert "sentiment ok" in result.stdout
+
+
+AF_USE_CASES = "docs_chat ok, named_entity_recognition ok, ticket_triage ok, web_classification ok"
+
+
+@pytest.fixture(scope="module")
+def af_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The one Agent Framework project (all samples, lowest offered Python), set up like a
+    user would: its venv cannot hold prompt flow, so no other tier can share it."""
+    root = tmp_path_factory.mktemp("agent-framework")
+    destination = generate(
+        REPO_ROOT,
+        root / "project",
+        "HEAD",
+        flow_engine="agent_framework",
+        python_version="3.10",
+        sample_flows=ALL_SAMPLES,
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.pop("AOAI_API_KEY", None)
+    env.pop("AOAI_API_BASE", None)
+    env["PRE_COMMIT_HOME"] = str(root / "pre-commit-home")
+    run(["make", "setup", f"VENV={root / 'venv'}"], destination, env, timeout=900)
+    env["PATH"] = f"{root / 'venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    return destination, env
+
+
+def test_agent_framework_project_installs_without_prompt_flow(af_project) -> None:
+    """agent-framework-core and promptflow cannot share a venv: only the chosen engine is in."""
+    path, env = af_project
+    probe = "import importlib.util as u; print(*(bool(u.find_spec(m)) for m in %r))"
+    modules = ("agent_framework", "azure.ai.evaluation", "azure.ai.ml", "promptflow")
+    found = run(["python", "-c", probe % (modules,)], path, env).stdout.split()
+    assert found == ["True", "True", "True", "False"], dict(zip(modules, found, strict=True))
+    run(["llmops", "--help"], path, env)
+
+
+def test_agent_framework_project_passes_its_first_commit_checks(af_project) -> None:
+    """ruff, every pre-commit hook and the project's tests pass; prompt flow's tests skip."""
+    path, env = af_project
+    run(["ruff", "check", "."], path, env)
+    run(["ruff", "format", "--check", "."], path, env)
+    run(["pre-commit", "run", "--all-files"], path, env, timeout=900)
+    result = run(["pytest", "-q", "-m", "not e2e", "-p", "no:cacheprovider"], path, env)
+    assert "needs promptflow, which this project does not install" in result.stdout
+    run(["pytest", "-q", "-m", "e2e", "-p", "no:cacheprovider"], path, env)
+
+
+def test_agent_framework_project_runs_every_sample_offline(af_project) -> None:
+    """The pull-request experiment of every sample, as the PR pipeline runs it."""
+    path, env = af_project
+    run(["llmops", "validate", "--all", "--env", "pr"], path, env)
+    result = run(["llmops", "experiment", "--offline", "--all", "--env", "pr"], path, env)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output[-3000:]
+    assert f"[experiment] 4 use cases: {AF_USE_CASES}" in result.stdout, output[-3000:]
+    assert git(path, "status", "--porcelain") == ""

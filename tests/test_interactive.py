@@ -91,6 +91,7 @@ DEFAULT_QUESTIONS = (
     "project_slug",
     "project_description",
     "python_version",
+    "flow_engine",
     "sample_flows",
     "connections",
     "azure_location",
@@ -217,6 +218,7 @@ def test_enter_through_every_default(terminal: Terminal) -> None:
     assert answers["tf_state_storage_account"] == "stnorthwinditfstate"
     assert answers["ado_service_connection_prefix"] == "sc-northwind-insurance"
     assert answers["ci_platform"] == "azure_devops"
+    assert answers["flow_engine"] == "promptflow"
     assert answers["sample_flows"] == ["named_entity_recognition"]
     assert answers["deploy_targets"] == ["aml_managed"]
     assert [connection["name"] for connection in answers["connections"]] == ["aoai"]
@@ -243,6 +245,7 @@ def test_github_three_environments_two_connections(terminal: Terminal) -> None:
         Step("project_name", typed(name)),
         *defaults(("project_slug", "project_description")),
         Step("python_version", DOWN + ENTER),
+        Step("flow_engine", DOWN + ENTER),
         Step("sample_flows"),
         Step("connections", typed_yaml(connections)),
         *defaults(("azure_location", "azure_resource_prefix")),
@@ -266,6 +269,8 @@ def test_github_three_environments_two_connections(terminal: Terminal) -> None:
     answers = run(terminal, steps, name)
     assert answers["ci_platform"] == "github"
     assert answers["python_version"] == "3.12"
+    assert answers["flow_engine"] == "agent_framework"
+    assert "agent-framework-core" in (terminal.project / "pyproject.toml").read_text()
     assert answers["deploy_targets"] == ["aml_managed", "kubernetes", "app_service"]
     assert answers["deploy_app_service_sku"] == "P1v3"
     assert answers["deploy_instance_count"] == 2
@@ -312,6 +317,7 @@ BAD_ANSWER_PATH = [
     rejecting("project_slug", "Bad_Slug", "Use a-z, 0-9 and single dashes", "nw-claims"),
     Step("project_description"),
     Step("python_version"),
+    Step("flow_engine"),
     # Space unticks the only ticked sample, Enter submits none; space ticks it again.
     Step("sample_flows", SPACE + ENTER, ((SPACE + ENTER, "Pick at least one sample use case"),)),
     rejecting(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tokenize
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ SECOND_AOAI = {
     "api_version": "2025-01-01-preview",
     "deployment": "gpt-4o",
 }
+ALL_SAMPLES = ["named_entity_recognition", "web_classification", "ticket_triage", "docs_chat"]
 
 MATRIX: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -72,6 +77,11 @@ MATRIX: dict[str, dict[str, Any]] = {
         ],
         "deploy_targets": ["docker"],
     },
+    "agent-framework": {
+        "flow_engine": "agent_framework",
+        "sample_flows": ALL_SAMPLES,
+        "python_version": "3.10",
+    },
 }
 
 EXPECTED_FILES = [
@@ -82,7 +92,6 @@ EXPECTED_FILES = [
     ".pre-commit-config.yaml",
     "Makefile",
     "README.md",
-    "pf.yaml",
     "pyproject.toml",
     "ruff.toml",
     "pytest.ini",
@@ -94,12 +103,23 @@ EXPECTED_FILES = [
     "use_cases/named_entity_recognition/experiment.yaml",
     "use_cases/named_entity_recognition/experiment.pr.yaml",
     "use_cases/named_entity_recognition/sample-request.json",
-    "use_cases/named_entity_recognition/flows/standard/flow.dag.yaml",
     "use_cases/named_entity_recognition/flows/standard/extract_entities.jinja2",
-    "use_cases/named_entity_recognition/flows/evaluation/flow.dag.yaml",
     "use_cases/named_entity_recognition/data/train.jsonl",
     "use_cases/named_entity_recognition/data/pr.jsonl",
 ]
+NER_FLOWS = "use_cases/named_entity_recognition/flows"
+ENGINE_FILES = {
+    "promptflow": [
+        "pf.yaml",
+        f"{NER_FLOWS}/standard/flow.dag.yaml",
+        f"{NER_FLOWS}/evaluation/flow.dag.yaml",
+    ],
+    "agent_framework": [
+        f"{NER_FLOWS}/standard/workflow.yaml",
+        f"{NER_FLOWS}/standard/workflow.py",
+        f"{NER_FLOWS}/evaluation/evaluator.yaml",
+    ],
+}
 PIPELINE_FILES = {
     "azure_devops": [
         ".azure-pipelines/pr-validation.yml",
@@ -141,9 +161,13 @@ def platform(answers: dict[str, Any]) -> str:
     return answers.get("ci_platform", "azure_devops")
 
 
+def engine(answers: dict[str, Any]) -> str:
+    return answers.get("flow_engine", "promptflow")
+
+
 def test_expected_structure(rendered) -> None:
     answers, project = rendered
-    expected = EXPECTED_FILES + PIPELINE_FILES[platform(answers)]
+    expected = EXPECTED_FILES + PIPELINE_FILES[platform(answers)] + ENGINE_FILES[engine(answers)]
     missing = [name for name in expected if not (project / name).is_file()]
     assert not missing, f"missing files: {missing}"
     assert not list(project.rglob("*.jinja")), "a .jinja template leaked into the project"
@@ -163,6 +187,28 @@ def test_every_yaml_and_json_file_parses(rendered) -> None:
                 json.loads(line)
 
 
+def without_string_literals(source: str) -> str:
+    """Python source with each string literal blanked (line numbers kept): tests of prompt
+    code hold Jinja tags as data; a tag left outside a string is a rendering leftover."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    chars = list(source)
+    for token in tokens:
+        if token.type == tokenize.STRING:
+            first = starts[token.start[0] - 1] + token.start[1]
+            last = starts[token.end[0] - 1] + token.end[1]
+            for index in range(first, last):
+                if chars[index] != "\n":
+                    chars[index] = " "
+    return "".join(chars)
+
+
 def test_no_jinja_left_outside_prompt_files(rendered) -> None:
     _, project = rendered
     leftovers = []
@@ -171,7 +217,7 @@ def test_no_jinja_left_outside_prompt_files(rendered) -> None:
             continue  # prompt flow prompts are Jinja by design, copied byte for byte
         text = ADO_EXPRESSION.sub("", path.read_text())
         if path.suffix == ".py":  # f-strings legitimately use {{ }}
-            text = text.replace("{{", "").replace("}}", "")
+            text = without_string_literals(text).replace("{{", "").replace("}}", "")
         for number, line in enumerate(text.splitlines(), start=1):
             if JINJA_LEFTOVER.search(line):
                 leftovers.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
@@ -179,12 +225,14 @@ def test_no_jinja_left_outside_prompt_files(rendered) -> None:
 
 
 def test_prompt_files_are_copied_byte_for_byte(rendered) -> None:
-    _, project = rendered
-    name = "flows/standard/extract_entities.jinja2"
-    source = next((REPO_ROOT / "template" / "use_cases").glob(f"*/{name}"))
-    assert (
-        project / "use_cases/named_entity_recognition" / name
-    ).read_bytes() == source.read_bytes()
+    answers, project = rendered
+    # The flow folders are named `{% if flow_engine == '...' %}standard{% endif %}`.
+    folder = f"*{engine(answers)}'*standard*"
+    source = next(
+        (REPO_ROOT / "template" / "use_cases").glob(f"*/flows/{folder}/extract_entities.jinja2")
+    )
+    copied = project / NER_FLOWS / "standard" / "extract_entities.jinja2"
+    assert copied.read_bytes() == source.read_bytes()
 
 
 def test_pipelines_match_their_schema(rendered, tools_bin: Path, ado_schema: Path) -> None:
@@ -291,6 +339,15 @@ def test_env_sample_lists_every_connection_variable_without_values(rendered) -> 
 def test_sample_flow_uses_the_first_connection(rendered) -> None:
     answers, project = rendered
     first = answers.get("connections", [AOAI])[0]
+    experiment = yaml.safe_load(
+        (project / "use_cases/named_entity_recognition/experiment.yaml").read_text()
+    )
+    assert experiment["connections"] == [first["name"]]
+    if engine(answers) == "agent_framework":
+        workflow = yaml.safe_load((project / NER_FLOWS / "standard/workflow.yaml").read_text())
+        used = {node["connection"] for node in workflow["nodes"].values() if "connection" in node}
+        assert used == {first["name"]}
+        return
     flow = yaml.safe_load(
         (project / "use_cases/named_entity_recognition/flows/standard/flow.dag.yaml").read_text()
     )
@@ -298,10 +355,70 @@ def test_sample_flow_uses_the_first_connection(rendered) -> None:
     assert llm["connection"] == first["name"]
     key = "deployment_name" if first["type"] == "azure_openai" else "model"
     assert llm["inputs"][key] == first["deployment"]
-    experiment = yaml.safe_load(
-        (project / "use_cases/named_entity_recognition/experiment.yaml").read_text()
+
+
+def requirement_names(project: Path) -> dict[str, str]:
+    """The project's runtime dependencies: normalised name -> full requirement."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    found = {}
+    for requirement in pyproject["project"]["dependencies"]:
+        name = re.split(r"[<>=!~ \[;]", requirement, maxsplit=1)[0]
+        found[name.lower().replace("_", "-")] = requirement
+    return found
+
+
+def test_flow_engine_decides_what_is_installed(rendered) -> None:
+    """prompt flow and agent-framework-core cannot share a venv (OpenTelemetry pins), and
+    promptflow-azure holds azure-ai-ml below 1.33: each engine gets only its own stack."""
+    answers, project = rendered
+    assert load_answers(project)["flow_engine"] == engine(answers)
+    requirements = requirement_names(project)
+    assert {"azure-identity", "pydantic", "python-dotenv", "pyyaml", "rich"} <= set(requirements)
+    promptflow = {name for name in requirements if name.startswith("promptflow")}
+    if engine(answers) == "promptflow":
+        assert promptflow == {"promptflow", "promptflow-tools", "promptflow-azure"}
+        assert requirements["azure-ai-ml"] == "azure-ai-ml>=1.32,<1.33"
+        assert "keyrings.alt" in requirements
+        assert not any(name.startswith("agent-framework") for name in requirements)
+        return
+    assert promptflow == set()
+    assert "promptflow" not in (project / "pyproject.toml").read_text()
+    assert requirements["azure-ai-ml"] == "azure-ai-ml>=1.35,<2"
+    assert {"agent-framework-core", "agent-framework-openai", "azure-ai-evaluation"} <= set(
+        requirements
     )
-    assert experiment["connections"] == [first["name"]]
+    assert "agent-framework" not in requirements, "the meta package pulls dozens of extras"
+    assert "keyrings.alt" not in requirements
+    assert set(AF_SIDE_VENV) <= set(requirements.values())
+
+
+AF_SIDE_VENV = [
+    "agent-framework-core>=1.23,<2",
+    "agent-framework-openai>=1.17,<2",
+    "azure-ai-evaluation>=1.18.10,<2",
+    "azure-identity>=1.19,<2",
+    "jinja2>=3.1.6,<4",
+    "typing-extensions>=4.15,<5",
+    "pydantic>=2.7,<3",
+    "python-dotenv>=1.0,<2",
+    "pyyaml>=6,<7",
+    "rich>=13.7,<16",
+]
+"""What `make setup-agent-framework` installs: an Agent Framework project's ranges."""
+
+
+def test_prompt_flow_projects_can_set_up_the_agent_framework_venv(rendered) -> None:
+    """.venv-af runs a prompt flow project's Agent Framework use cases (llmops comes from
+    PYTHONPATH); its ranges must follow the Agent Framework project's pyproject.toml."""
+    answers, project = rendered
+    makefile = (project / "Makefile").read_text()
+    if engine(answers) == "agent_framework":
+        assert "setup-agent-framework" not in makefile
+        return
+    listed = re.search(r"^AF_PACKAGES := (.*?)\n\n", makefile, flags=re.MULTILINE | re.DOTALL)
+    assert listed, "the Makefile lost AF_PACKAGES"
+    assert shlex.split(listed.group(1).replace("\\\n", " ")) == AF_SIDE_VENV
+    assert "AF_VENV := .venv-af" in makefile  # the name llmops.engine.af_worker looks for
 
 
 def test_connections_config_mirrors_the_answers(rendered) -> None:

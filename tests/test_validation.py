@@ -24,6 +24,7 @@ THROUGH_COPIER = (
     "zero instances",
     "python version given as a YAML number",
     "unknown sample",
+    "unknown flow engine",
     "k8s compute name",
     "placeholder approver",
     "same branch twice",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,11 +228,29 @@ class FakeEngine:
         return {}
 
 
+# Marker -> the package its tests need. A project installs one flow engine (the
+# `flow_engine` answer): promptflow and agent-framework-core cannot share a venv.
+ENGINE_PACKAGES = {"promptflow": "promptflow", "agent_framework": "agent_framework"}
+
+
+def _installed(package: str) -> bool:
+    """Whether ``package`` can be imported, without importing it (prompt flow takes seconds)."""
+    return importlib.util.find_spec(package) is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip e2e tests unless asked for with ``-m e2e`` (they run real batches, ~30 s)."""
+    """Skip tests of the engine this project does not install, and e2e tests unless asked
+    for with ``-m e2e`` (they run real batches, ~30 s)."""
+    for marker, package in ENGINE_PACKAGES.items():
+        if _installed(package):
+            continue
+        missing = pytest.mark.skip(reason=f"needs {package}, which this project does not install")
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(missing)
     if "e2e" in (config.getoption("markexpr") or ""):
         return
-    skip = pytest.mark.skip(reason="slow: real prompt flow batch runs; run with `pytest -m e2e`")
+    skip = pytest.mark.skip(reason="slow: real batch runs against the mock LLM; `pytest -m e2e`")
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(skip)

@@ -27,7 +27,8 @@ from llmops.evaluate import evaluate_use_case
 from llmops.run import run_use_case
 from llmops.state import load_record
 
-pytestmark = SDK_WARNINGS
+# The Azure engine is prompt flow's Azure client: skipped in Agent Framework projects.
+pytestmark = [SDK_WARNINGS, pytest.mark.promptflow]
 
 
 @dataclass

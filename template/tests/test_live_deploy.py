@@ -31,10 +31,14 @@ LIVE = os.environ.get("LLMOPS_LIVE_AZURE") == "1" and all(
     os.environ.get(name) for name in WORKSPACE_VARIABLES
 )
 
-pytestmark = pytest.mark.skipif(
-    not LIVE,
-    reason="live Azure deploy: set LLMOPS_LIVE_AZURE=1 and " + ", ".join(WORKSPACE_VARIABLES),
-)
+# `llmops deploy` builds a prompt flow image: skipped in Agent Framework projects.
+pytestmark = [
+    pytest.mark.promptflow,
+    pytest.mark.skipif(
+        not LIVE,
+        reason="live Azure deploy: set LLMOPS_LIVE_AZURE=1 and " + ", ".join(WORKSPACE_VARIABLES),
+    ),
+]
 
 
 def live_env() -> str:

@@ -40,10 +40,15 @@ AGAIN = "_again"
 SUBMITTED = re.compile(r"^\[azure\] \S+: submitted")
 RUN_ENDED = re.compile(r"^\[run\] \S+: (Completed|Failed|Canceled)")
 
-pytestmark = pytest.mark.skipif(
-    not LIVE,
-    reason="live Azure experiment: set LLMOPS_LIVE_AZURE=1 and " + ", ".join(WORKSPACE_VARIABLES),
-)
+# `--target azure` runs on prompt flow's Azure client: skipped in Agent Framework projects.
+pytestmark = [
+    pytest.mark.promptflow,
+    pytest.mark.skipif(
+        not LIVE,
+        reason="live Azure experiment: set LLMOPS_LIVE_AZURE=1 and "
+        + ", ".join(WORKSPACE_VARIABLES),
+    ),
+]
 
 
 def read(path: Path) -> dict[str, Any]:
