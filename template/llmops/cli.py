@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their options."""
     parser = argparse.ArgumentParser(
         prog="llmops",
-        description="Validate, run, evaluate and report prompt flow experiments.",
+        description="Validate, run, evaluate and report LLM flow experiments "
+        "(prompt flow or Agent Framework).",
         epilog="Exit status: 0 ok, 1 a run or a gate failed, 2 a problem in files or settings.",
     )
     parser.add_argument("--version", action="version", version=f"llmops {__version__}")

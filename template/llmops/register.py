@@ -25,6 +25,7 @@ from typing import Any
 
 from llmops.azure.ml import AssetVersion, MLService
 from llmops.config import ExperimentConfig
+from llmops.engine.agent_framework import refuse_outside_local_runs
 from llmops.errors import LLMOpsError
 
 Echo = Callable[[str], None]
@@ -201,6 +202,7 @@ def register_flow(
 ) -> Registration:
     """Register the standard flow as a model unless a version with its hash exists."""
     flow_dir = config.path(config.flow)
+    refuse_outside_local_runs(flow_dir, f"{config.name}: {config.flow}", "register-flow")
     digest = folder_hash(flow_dir)
     name = model_name(config, env)
     versions = ml.model_versions(name)

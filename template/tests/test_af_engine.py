@@ -478,3 +478,18 @@ def test_an_unmapped_evaluator_input_gets_its_default(af_case: Path) -> None:
         runner = EvaluationRunner(manifest, folder, project, package, {})
         line = asyncio.run(runner({"prediction": "a", "label": "a"}, None))
     assert line["outputs"] == {"strict": True, "correct": 1}
+
+
+def test_register_flow_and_deploy_name_an_agent_framework_flow_instead_of_failing_late(
+    af_case: Path,
+) -> None:
+    from llmops.config import load_experiment
+    from llmops.engine.agent_framework import refuse_outside_local_runs
+    from llmops.errors import LLMOpsError
+    from llmops.register import register_flow
+
+    config = load_experiment(af_case, None)
+    with pytest.raises(LLMOpsError, match="af: flows/standard is an Agent Framework flow"):
+        register_flow(None, config, "dev")  # type: ignore[arg-type]  # refused before Azure
+    with pytest.raises(LLMOpsError, match="`llmops deploy` handles prompt flow use cases only"):
+        refuse_outside_local_runs(af_case / "flows" / "standard", "flows/standard", "deploy")

@@ -1,4 +1,4 @@
-"""Managed by the LLMOps template. The real thing: prompt flow batches against the mock LLM.
+"""Managed by the LLMOps template. The real thing: batch runs against the mock LLM.
 
 Copies the project's config and one use case into a temporary folder and runs
 ``llmops experiment --offline --env pr`` there, so the project's own .llmops/ and

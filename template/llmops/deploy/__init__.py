@@ -36,6 +36,7 @@ from llmops.deployment_config import (
     OnlineSettings,
     load_deployment_config,
 )
+from llmops.engine.agent_framework import refuse_outside_local_runs
 from llmops.engine.base import FlowEngine
 from llmops.errors import LLMOpsError
 from llmops.paths import CONNECTIONS_FILE, relative, use_case_dir
@@ -98,6 +99,7 @@ def prepare(
         raise LLMOpsError("deployment needs an environment")
     config = load_experiment(use_case_dir(root, use_case), env)
     flow_dir = config.path(config.flow)
+    refuse_outside_local_runs(flow_dir, relative(flow_dir, root), "deploy")
     signature = engine.describe(flow_dir)
     specs = {spec.name: spec for spec in load_connections(root)}
     unknown = sorted(signature.connections - set(specs))

@@ -58,6 +58,20 @@ def is_agent_framework_flow(flow_dir: Path) -> bool:
     return (flow_dir / WORKFLOW_FILE).is_file() or (flow_dir / EVALUATOR_FILE).is_file()
 
 
+def refuse_outside_local_runs(flow_dir: Path, shown: str, command: str) -> None:
+    """Until registration and serving support them, name the flow instead of failing late.
+
+    (A stop-gap for ``register-flow`` and ``deploy``: prompt flow's model properties and
+    serving image would otherwise be applied to a workflow.)
+    """
+    if is_agent_framework_flow(flow_dir):
+        raise LLMOpsError(
+            f"{shown} is an Agent Framework flow: `llmops {command}` handles prompt flow use "
+            "cases only for now (Agent Framework registration and serving come next); "
+            "`llmops experiment` runs it locally"
+        )
+
+
 class AgentFrameworkEngine:
     """Runs Agent Framework workflows and azure-ai-evaluation evaluators on this machine."""
 
