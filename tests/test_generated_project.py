@@ -426,3 +426,51 @@ def test_agent_framework_project_runs_every_sample_offline(af_project) -> None:
     assert "Traceback" not in output, output[-3000:]
     assert f"[experiment] 4 use cases: {AF_USE_CASES}" in result.stdout, output[-3000:]
     assert git(path, "status", "--porcelain") == ""
+
+
+def metric_values(project: Path) -> dict[tuple[str, ...], str]:
+    """``(use case, variant, dataset, evaluator, metric) -> value`` from every metrics.csv."""
+    values = {}
+    for path in sorted((project / "reports").glob("*/metrics.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = (path.parent.name, row["variant"], row["evaluator_dataset"])
+                values[(*key, row["evaluator"], row["metric"])] = row["value"]
+    return values
+
+
+@pytest.mark.parametrize("versioned_project", ["3.10"], indirect=True)
+def test_samples_migrate_to_agent_framework_with_the_same_metrics(
+    versioned_project, af_project, tmp_path: Path
+) -> None:
+    """A prompt flow project moves to Agent Framework: `llmops migrate-flow --all`, runs
+    through `.venv-af`, and every sample keeps its metrics, which also equal the metrics
+    of the hand-written Agent Framework twins (the judge the docs_chat twin adds aside)."""
+    pf_path, pf_env, _ = versioned_project
+    af_path, af_env = af_project
+    project = tmp_path / "project"
+    subprocess.run(
+        ["cp", "-a", str(pf_path), str(project)], check=True, capture_output=True, text=True
+    )
+    for state in (".git", "reports", ".llmops", "use_cases/sentiment"):
+        subprocess.run(["rm", "-rf", str(project / state)], check=True)
+    commit_all(project, "a prompt flow project")
+    (project / ".venv-af").symlink_to(af_path.parent / "venv")
+    command = ["llmops", "experiment", "--offline", "--all", "--env", "pr"]
+    run(command, project, pf_env)
+    before = metric_values(project)
+    assert before and all(key[0] in ALL_SAMPLES for key in before)
+    migrated = run(["llmops", "migrate-flow", "--all"], project, pf_env)
+    assert "Traceback" not in migrated.stdout + migrated.stderr
+    assert not list(project.glob("use_cases/*/flows/*/flow.*.yaml")), migrated.stdout
+    result = run(command, project, pf_env)
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout[-3000:]
+    assert metric_values(project) == before
+    if not (af_path / "reports").is_dir():
+        run(command, af_path, af_env)
+    twins = {
+        key: value
+        for key, value in metric_values(af_path).items()
+        if key[3] in {key[3] for key in before}
+    }
+    assert twins == before
