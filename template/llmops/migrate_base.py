@@ -10,12 +10,13 @@ caught before a file is written, not by the next run.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -23,6 +24,9 @@ from pydantic import BaseModel, ValidationError
 from llmops.config import format_validation_error, read_yaml
 from llmops.errors import LLMOpsError
 from llmops.paths import relative
+
+if TYPE_CHECKING:
+    from llmops.migrate_calls import FileCalls
 
 REFERENCE = re.compile(r"^\$\{(?P<body>[^{}]+)\}$")
 PROPERTY = re.compile(r"(\w+)|\['(.*?)'\]|\[(\d+)\]")
@@ -209,10 +213,16 @@ def python_literal(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def rewrite_code(plan: FolderPlan, root: Path, aggregate: tuple[str, str] | None = None) -> None:
+def rewrite_code(
+    plan: FolderPlan,
+    root: Path,
+    aggregate: tuple[str, str] | None = None,
+    calls: dict[Path, FileCalls] | None = None,
+) -> None:
     """Every ``.py`` file of the folder without prompt flow (``migrate_code``).
 
-    ``aggregate`` is ``(file, function)`` of an evaluation's aggregation node. Test
+    ``aggregate`` is ``(file, function)`` of an evaluation's aggregation node; ``calls``
+    the model calls of a file to route through ``line`` (``migrate_calls``). Test
     files are left as they are: pytest imports them as top-level modules.
     """
     from llmops.migrate_code import rewrite, siblings
@@ -221,6 +231,8 @@ def rewrite_code(plan: FolderPlan, root: Path, aggregate: tuple[str, str] | None
     names = siblings(folder)
     tests: list[str] = []
     relative_imports = False
+    imported_before: set[str] = set()
+    imported_after: set[str] = set()
     for path in sorted(folder.rglob("*.py")):
         inside = path.relative_to(folder)
         if any(part in SKIPPED_DIRS or part.startswith(".") for part in inside.parts[:-1]):
@@ -230,8 +242,12 @@ def rewrite_code(plan: FolderPlan, root: Path, aggregate: tuple[str, str] | None
             tests.append(shown)
             continue
         function = aggregate[1] if aggregate and inside.as_posix() == aggregate[0] else None
-        text, changes = rewrite(path, shown, names, function, depth=len(inside.parts) - 1)
-        if text != path.read_text(encoding="utf-8"):
+        depth = len(inside.parts) - 1
+        text, changes = rewrite(path, shown, names, function, depth, (calls or {}).get(path))
+        before = path.read_text(encoding="utf-8")
+        imported_before |= _imported_modules(before)
+        imported_after |= _imported_modules(text)
+        if text != before:
             plan.writes[path] = text
             plan.lines.append(f"{inside.as_posix()}: {', '.join(changes)}")
             relative_imports = relative_imports or any("relative" in c for c in changes)
@@ -240,6 +256,24 @@ def rewrite_code(plan: FolderPlan, root: Path, aggregate: tuple[str, str] | None
             f"{', '.join(tests)}: some modules now import their neighbours relatively; a test "
             "importing them as top-level modules needs the flow folder imported as a package"
         )
+    for module in sorted((imported_before - imported_after) & names):
+        plan.notes.append(
+            f"{relative(folder / module, root)}.py: the flow's code no longer imports it (it "
+            "served the removed model calls): delete it if nothing else needs it"
+        )
+
+
+def _imported_modules(text: str) -> set[str]:
+    """First components of the modules a file imports (relative ones without the dots)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom):
+            found.add((node.module or "").split(".")[0])
+            if not node.module:
+                found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+    return found
 
 
 def prompt_flow_files(plan: FolderPlan, flow_file: Path, data: dict[str, Any], root: Path) -> None:

@@ -10,9 +10,11 @@ formatting) stays byte for byte:
 * imports of sibling modules become relative (``from .utils import x``): Agent
   Framework flow folders are imported as a package of their own.
 
-Any other ``promptflow`` import (``Prompty``, connection classes, model configurations)
-means the code needs prompt flow to run: the file and line are named and nothing is
-written.
+Model calls in the function the flow calls (a Prompty, prompt flow's embedding tool
+function) are rewritten to go through ``line`` (``migrate_calls``), and what only they
+used goes (``migrate_prune``). Any other ``promptflow`` import (a ``Prompty`` used
+elsewhere, connection classes, model configurations) means the code needs prompt flow
+to run: the file and line are named and nothing is written.
 """
 
 from __future__ import annotations
@@ -21,23 +23,31 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmops.errors import LLMOpsError
 
+if TYPE_CHECKING:
+    from llmops.migrate_calls import FileCalls
+
 MODEL_CALLS = (
-    "call the model through a workflow.yaml node (`await line.complete(...)` for chat, "
-    "`await line.embed(...)` for an embedding node), or read <NAME>_API_BASE / "
-    "<NAME>_API_KEY from the environment (what llmops sets for every connection)"
+    "call the model from the function the flow calls, through a Prompty (`p = "
+    "Prompty.load(...)`, then `p(...)`) or prompt flow's embedding tool function "
+    "(`embedding(connection, text, deployment_name=...)`), which convert to workflow.yaml "
+    "nodes; or read <NAME>_API_BASE / <NAME>_API_KEY from the environment (what llmops "
+    "sets for every connection)"
 )
 DROPPED = frozenset({"tool", "trace"})
 """Names whose only job is to register or trace a function with prompt flow."""
 HINTS = {
-    "Prompty": "name the .prompty file as an LLM node in workflow.yaml and call "
-    '`await line.complete("<node>", ...)` from the workflow instead of loading it here',
+    "Prompty": "load it (`p = Prompty.load(source=..., model=...)`) in the function the flow "
+    "calls or at module level, and call it (`p(...)`) in that function: that converts to "
+    'a workflow.yaml node and `await line.complete("<node>", ...)`',
     "Connection": MODEL_CALLS,
     "ModelConfiguration": MODEL_CALLS,
 }
 FROM_MODULE = re.compile(r"from(\s+)")
+LINE_CONTEXT = "from llmops.workflow import LineContext\n"
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Function:
     with_default: frozenset[str]
     annotations: dict[str, str]
     line: int
+    takes_line: bool = False
+    """Converted to take the workflow's ``line`` first (its model calls go through it)."""
 
 
 @dataclass
@@ -59,9 +71,13 @@ class Edits:
     lines: list[str]
     changes: list[tuple[int, int, int, list[str]]] = field(default_factory=list)
     """``(first line, last line, order, new lines)``; an insertion has last = first - 1."""
+    tight: set[int] = field(default_factory=set)
+    """First lines of removals among imports, where one blank line in a row is kept."""
 
-    def replace(self, first: int, last: int, new: list[str]) -> None:
+    def replace(self, first: int, last: int, new: list[str], tight: bool = False) -> None:
         self.changes.append((first, last, 0, new))
+        if tight:
+            self.tight.add(first)
 
     def insert(self, before: int, new: list[str]) -> None:
         self.changes.append((before, before - 1, -1, new))
@@ -73,19 +89,22 @@ class Edits:
         for first, last, _, new in sorted(self.changes, key=lambda c: (c[0], c[2]), reverse=True):
             lines[first - 1 : last] = new
             if not new:
-                _collapse_blank_lines(lines, first - 1)
+                _collapse_blank_lines(lines, first - 1, first in self.tight)
         return "".join(lines)
 
 
-def _collapse_blank_lines(lines: list[str], at: int) -> None:
-    """Where lines were removed, keep at most two blank lines in a row."""
+def _collapse_blank_lines(lines: list[str], at: int, tight: bool = False) -> None:
+    """Where lines were removed, keep at most two blank lines in a row; one, when an
+    import was removed and an import follows."""
     start = at
     while start > 0 and not lines[start - 1].strip():
         start -= 1
     end = at
     while end < len(lines) and not lines[end].strip():
         end += 1
-    surplus = (end - start) - (2 if start > 0 else 0)  # none at the top of the file
+    follows = lines[end].lstrip() if end < len(lines) else ""
+    keep = 1 if tight and follows.startswith(("import ", "from ")) else 2
+    surplus = (end - start) - (keep if start > 0 else 0)  # none at the top of the file
     if surplus > 0:
         del lines[end - surplus : end]
 
@@ -140,26 +159,55 @@ def find_function(tree: ast.Module, name: str | None, shown: str) -> Function:
 
 
 def rewrite(
-    path: Path, shown: str, siblings: frozenset[str], aggregate: str | None = None, depth: int = 0
+    path: Path,
+    shown: str,
+    siblings: frozenset[str],
+    aggregate: str | None = None,
+    depth: int = 0,
+    calls: FileCalls | None = None,
 ) -> tuple[str, list[str]]:
     """The file without prompt flow (see the module docstring), and what changed.
 
     ``depth`` is how many folders below the flow folder the file lies (its relative
-    imports of the flow folder's modules start with ``depth + 1`` dots).
+    imports of the flow folder's modules start with ``depth + 1`` dots). ``calls`` are
+    the model calls ``migrate_calls`` routes through ``line``.
     """
     text, tree = parse(path, shown)
+    tree = calls.tree if calls is not None else tree  # its nodes are what calls point at
     edits = Edits(text.splitlines(keepends=True))
     changed: list[str] = []
-    from llmops.migrate_metrics import rewrite_log_metric  # it builds on this module
+    from llmops.migrate_metrics import rewrite_log_metric  # they build on this module
+    from llmops.migrate_prune import apply_splices, line_removal, removal_lines, unused_code
 
+    unused: set[str] = set()
+    gone: set[int] = set()
+    if calls is not None:
+        statements, unused = unused_code(
+            tree, edits.lines, calls.removed, calls.scopes, calls.protected
+        )
+        splices = list(calls.splices)
+        for statement, body in statements:
+            splices.append(line_removal(edits.lines, *removal_lines(edits.lines, statement, body)))
+            gone |= {id(node) for node in ast.walk(statement)}
+        apply_splices(edits, splices)
+        changed.append("model calls go through `line`")
+        names = sorted({_defined(s) for s, _ in statements} | unused)
+        if names:
+            changed.append(f"no longer used, removed: {', '.join(names)}")
     logged = rewrite_log_metric(tree, text, edits, aggregate, shown) if aggregate else []
     dropped = DROPPED | ({"log_metric"} if aggregate else set())
-    if _drop_promptflow_imports(tree, edits, dropped, shown):
+    prefix = "." * (depth + 1)
+    handled, placed = _drop_imports(
+        tree, edits, dropped, unused, shown, siblings, prefix, calls is not None
+    )
+    if any(_is_promptflow(getattr(node, "module", None)) for node in handled.values()):
         changed.append("promptflow import removed")
-    if _drop_decorators(tree, edits, shown):
+    if calls is not None and not placed:
+        _import_line_context(tree, edits)
+    if _drop_decorators(tree, edits, shown, gone):
         changed.append("@tool/@trace decorators removed")
     changed += logged
-    if _relative_imports(tree, edits, siblings, shown, "." * (depth + 1)):
+    if _relative_imports(tree, edits, siblings, shown, prefix, set(handled)):
         changed.append("sibling imports made relative")
     new = edits.apply()
     try:
@@ -191,23 +239,80 @@ def _is_name(node: ast.expr, names: set[str]) -> bool:
     return isinstance(target, ast.Name) and target.id in names
 
 
-def _drop_promptflow_imports(
-    tree: ast.Module, edits: Edits, dropped: frozenset[str] | set[str], shown: str
-) -> bool:
-    """Remove imports of ``dropped`` names; any other prompt flow import is refused."""
-    removed = False
+def _defined(statement: ast.stmt) -> str:
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return statement.name
+    targets = getattr(statement, "targets", None) or [getattr(statement, "target", None)]
+    return ", ".join(t.id for t in targets if isinstance(t, ast.Name))
+
+
+def _drop_imports(
+    tree: ast.Module,
+    edits: Edits,
+    dropped: frozenset[str] | set[str],
+    unused: set[str],
+    shown: str,
+    siblings: frozenset[str],
+    prefix: str,
+    line_context: bool,
+) -> tuple[dict[int, ast.Import | ast.ImportFrom], bool]:
+    """Remove imports of prompt flow's ``dropped`` names and the module's ``unused`` names;
+    any other prompt flow import is refused. Returns the import statements edited (a
+    statement left with some names is rewritten on one line), and whether the
+    ``LineContext`` import took the place of a removed top-level prompt flow import."""
+    top = {id(node) for node in tree.body}
+    handled: dict[int, ast.Import | ast.ImportFrom] = {}
+    placed = False
     for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        promptflow = isinstance(node, ast.ImportFrom) and _is_promptflow(node.module)
+        going = [
+            alias
+            for alias in node.names
+            if (id(node) in top and (alias.asname or alias.name.split(".")[0]) in unused)
+            or (promptflow and alias.name in dropped)
+        ]
+        kept = [alias for alias in node.names if alias not in going]
         if isinstance(node, ast.Import):
-            for alias in node.names:
+            for alias in kept:
                 if _is_promptflow(alias.name):
                     raise LLMOpsError(_needs_promptflow(shown, node.lineno, alias.name, []))
-        elif isinstance(node, ast.ImportFrom) and _is_promptflow(node.module):
-            kept = [alias.name for alias in node.names if alias.name not in dropped]
-            if kept:
-                raise LLMOpsError(_needs_promptflow(shown, node.lineno, str(node.module), kept))
-            edits.replace(node.lineno, node.end_lineno or node.lineno, [])
-            removed = True
-    return removed
+        elif promptflow and kept:
+            names = [alias.name for alias in kept]
+            raise LLMOpsError(_needs_promptflow(shown, node.lineno, str(node.module), names))
+        if not going:
+            continue
+        handled[id(node)] = node
+        new: list[str] = []
+        if kept:
+            line = edits.lines[node.lineno - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            listed = ", ".join(_alias(alias) for alias in kept)
+            if isinstance(node, ast.Import):
+                new = [f"{indent}import {listed}\n"]
+            else:
+                module = node.module or ""
+                local = node.level == 0 and module.split(".")[0] in siblings
+                dots = "." * node.level or (prefix if local else "")
+                new = [f"{indent}from {dots}{module} import {listed}\n"]
+        elif line_context and promptflow and id(node) in top and not placed:
+            new, placed = [LINE_CONTEXT], True
+        edits.replace(node.lineno, node.end_lineno or node.lineno, new, tight=id(node) in top)
+    return handled, placed
+
+
+def _import_line_context(tree: ast.Module, edits: Edits) -> None:
+    """``from llmops.workflow import LineContext`` after the last import, else after the
+    docstring (when no removed prompt flow import left it a place)."""
+    line = LINE_CONTEXT
+    imports = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
+    if imports:
+        edits.insert((imports[-1].end_lineno or imports[-1].lineno) + 1, [line])
+        return
+    docstring = tree.body[0] if tree.body and ast.get_docstring(tree) else None
+    after = (docstring.end_lineno or 1) if docstring else 0
+    edits.insert(after + 1, ["\n", line] if docstring else [line, "\n"])
 
 
 def _needs_promptflow(shown: str, line: int, module: str, names: list[str]) -> str:
@@ -222,12 +327,15 @@ def _needs_promptflow(shown: str, line: int, module: str, names: list[str]) -> s
     )
 
 
-def _drop_decorators(tree: ast.Module, edits: Edits, shown: str) -> bool:
-    """Remove ``@tool`` / ``@trace``; any other use of those names is refused."""
+def _drop_decorators(tree: ast.Module, edits: Edits, shown: str, gone: set[int]) -> bool:
+    """Remove ``@tool`` / ``@trace``; any other use of those names is refused. ``gone``:
+    nodes of definitions removed whole (decorators included)."""
     names = local_names(tree, DROPPED)
-    removed: set[int] = set()
+    removed: set[int] = set(gone)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if id(node) in gone:
+                continue
             for decorator in node.decorator_list:
                 if _is_name(decorator, names):
                     edits.replace(decorator.lineno, decorator.end_lineno or decorator.lineno, [])
@@ -239,15 +347,23 @@ def _drop_decorators(tree: ast.Module, edits: Edits, shown: str) -> bool:
                 f"{shown}:{node.lineno}: `{node.id}` (from prompt flow) is used other than as "
                 "a decorator: remove that use; then run migrate-flow again"
             )
-    return bool(removed)
+    return bool(removed - gone)
 
 
 def _relative_imports(
-    tree: ast.Module, edits: Edits, siblings: frozenset[str], shown: str, prefix: str
+    tree: ast.Module,
+    edits: Edits,
+    siblings: frozenset[str],
+    shown: str,
+    prefix: str,
+    handled: set[int],
 ) -> bool:
-    """``from utils import x`` -> ``from .utils import x``; ``import utils`` likewise."""
+    """``from utils import x`` -> ``from .utils import x``; ``import utils`` likewise
+    (``handled`` imports were already rewritten)."""
     changed = False
     for node in ast.walk(tree):
+        if id(node) in handled:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if node.module.split(".")[0] in siblings:
                 line = edits.lines[node.lineno - 1]

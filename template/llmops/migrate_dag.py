@@ -9,17 +9,20 @@ Reads ``flow.dag.yaml`` as YAML and turns each node into a ``Step`` for
   ``node_variants`` become the node's variants (same ids, same default); settings all
   variants share are written once on the node;
 * ``prompt``: the template rendered to text, no LLM call;
-* ``python``: the function, called with the node's inputs;
+* ``python``: the function, called with the node's inputs; when it calls a model
+  (a Prompty, prompt flow's embedding tool function with its connection input), those
+  calls become workflow.yaml nodes and the function takes ``line`` (``migrate_calls``);
 * prompt flow's embedding tool: an embedding node (``line.embed``), its deployment.
 
 Refused, naming node and key: other node types and package tools (``source.tool``),
 a completion API, tool calling, connections the project does not define, a python
-node taking a prompt flow connection, options read from other nodes, variants that
-change more than an LLM node's prompt and options, and aggregation nodes.
+node using its prompt flow connection otherwise, options read from other nodes,
+variants that change more than an LLM node's prompt and options, and aggregation nodes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,9 @@ from llmops.config import ConnectionSpec
 from llmops.engine.af_manifest import IDENTIFIER, VARIANT_ID
 from llmops.errors import LLMOpsError
 from llmops.migrate_base import Ref, parse_value, python_literal
-from llmops.migrate_code import MODEL_CALLS, find_function, parse
+from llmops.migrate_calls import OPENAI_EMBEDDING_DEFAULT, FileCalls, Target, plan_calls
+from llmops.migrate_code import find_function, parse
+from llmops.migrate_prompty import Fallback
 from llmops.migrate_workflow import Step
 from llmops.paths import relative
 
@@ -46,11 +51,23 @@ OPTIONS = (
 """LLM node inputs that are model options (the rest are the prompt's values)."""
 DEPLOYMENT_KEYS = ("deployment_name", "model")
 EMBEDDING_TOOL = "promptflow.tools.embedding.embedding"
-OPENAI_EMBEDDING_DEFAULT = "text-embedding-ada-002"
-"""The embedding tool's model when an OpenAI connection's node names none."""
 TOOL_CALLING = ("tools", "tool_choice", "functions", "function_call")
 RESERVED = frozenset({"inputs", "outputs"})
 LLMNode = dict[str, Any]
+
+
+@dataclasses.dataclass
+class Steps:
+    """A DAG flow's nodes, read: what the generated workflow and manifest are made of."""
+
+    steps: list[Step]
+    """In run order."""
+    nodes: dict[str, LLMNode]
+    """The manifest's LLM and embedding nodes."""
+    lines: list[str]
+    """A plan line per node."""
+    calls: dict[Path, FileCalls]
+    """Python files whose model calls now go through ``line``."""
 
 
 def read_steps(
@@ -58,8 +75,9 @@ def read_steps(
     folder: Path,
     root: Path,
     connections: dict[str, ConnectionSpec],
-) -> tuple[list[Step], dict[str, LLMNode], list[str]]:
-    """Steps in run order, the manifest's LLM nodes, and a plan line per node."""
+    fallback: Fallback = None,
+) -> Steps:
+    """The flow's nodes as steps, manifest nodes and plan lines (see ``Steps``)."""
     shown = relative(folder / "flow.dag.yaml", root)
     nodes = data.get("nodes") or []
     variants = data.get("node_variants") or {}
@@ -67,7 +85,7 @@ def read_steps(
         raise LLMOpsError(f"{shown}: `nodes` must be a list and `node_variants` a mapping")
     steps: list[Step] = []
     manifest: dict[str, LLMNode] = {}
-    lines: list[str] = []
+    lines: dict[str, str] = {}
     for raw in nodes:
         name = str(raw.get("name", "")) if isinstance(raw, dict) else ""
         where = f"{shown}: node '{name}'"
@@ -85,10 +103,64 @@ def read_steps(
         else:
             step, node, line = _step(name, raw, where, folder, root, connections)
         steps.append(step)
-        lines.append(line)
+        lines[name] = line
         if node is not None:
             manifest[name] = node
-    return _in_order(steps, shown), manifest, lines
+    calls = _model_calls(steps, folder, root, shown, connections, fallback, manifest, lines)
+    return Steps(_in_order(steps, shown), manifest, list(lines.values()), calls)
+
+
+def _model_calls(
+    steps: list[Step],
+    folder: Path,
+    root: Path,
+    shown: str,
+    connections: dict[str, ConnectionSpec],
+    fallback: Fallback,
+    manifest: dict[str, LLMNode],
+    lines: dict[str, str],
+) -> dict[Path, FileCalls]:
+    """Python nodes calling a model: their files' call plans; manifest and steps updated."""
+    by_file: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.kind == "python" and step.function is not None:
+            by_file.setdefault(step.source, []).append(step)
+    taken = {step.name for step in steps}
+    found: dict[Path, FileCalls] = {}
+    for source, group in by_file.items():
+        targets: dict[str, Target] = {}
+        for step in group:
+            assert step.function is not None
+            where = f"{shown}: node '{step.name}'"
+            if step.function.name in targets:
+                where = f"{targets[step.function.name].where} and '{step.name}'"
+            targets[step.function.name] = Target(step.function.name, where, bound=step.inputs)
+        path = folder / source
+        calls = plan_calls(
+            path, folder, root, list(targets.values()), connections, fallback, taken, manifest
+        )
+        if calls is None:
+            continue
+        for step in group:
+            assert step.function is not None
+            if step.function.name not in calls.converted:
+                continue
+            if len([s for s in group if s.function == step.function]) > 1:
+                raise LLMOpsError(
+                    f"{targets[step.function.name].where}: share {source}:{step.function.name}, "
+                    "whose model calls become workflow.yaml nodes: give each node a function "
+                    "of its own, then run migrate-flow again"
+                )
+            dropped = calls.converted[step.function.name]
+            step.function = dataclasses.replace(step.function, is_async=True, takes_line=True)
+            step.inputs = {key: value for key, value in step.inputs.items() if key != dropped}
+            lines[step.name] = (
+                f"{step.name}: python node -> calls {source}:{step.function.name} (awaited, "
+                "with `line` for its model calls)"
+            )
+        manifest.update(calls.nodes)
+        found[path] = calls
+    return found
 
 
 def _step(
@@ -129,13 +201,6 @@ def _step(
     shown_file = relative(folder / path, root)
     _, tree = parse(folder / path, shown_file)
     function = find_function(tree, raw.get("function"), shown_file)
-    for parameter, annotation in function.annotations.items():
-        if "Connection" in annotation:
-            raise LLMOpsError(
-                f"{where}: input '{parameter}' takes a prompt flow connection ({annotation}); "
-                f"Agent Framework code gets none: in {path}, {MODEL_CALLS}; drop the input, "
-                "then run migrate-flow again"
-            )
     module = path[: -len(".py")].replace("/", ".")
     step = Step(name, "python", inputs, path, activate, function=function, module=module)
     how = "awaited" if function.is_async else "in a worker thread, as prompt flow ran it"

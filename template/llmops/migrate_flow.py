@@ -132,7 +132,7 @@ def plan_migration(root: Path, use_case: str) -> Migration:
         elif (folder / DAG_FILE).is_file():
             migration.plans.append(plan_dag(folder, root, use_case, connections))
         else:
-            migration.plans.append(plan_flex(folder, root, use_case))
+            migration.plans.append(plan_flex(folder, root, use_case, connections))
     if not migration.plans:
         raise LLMOpsError(f"{use_case}: its flows already are Agent Framework flows: nothing to do")
     return migration

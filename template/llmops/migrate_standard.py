@@ -5,16 +5,18 @@ outputs, LLM nodes with prompt, connection, options and variants) and a generate
 ``workflow.py`` (one executor per node: ``migrate_workflow``). A flex flow
 (``flow.flex.yaml``) becomes a ``workflow.py`` whose one executor calls the entry
 function, or an instance of the entry class, with the line's inputs. The flow's other
-files stay; their Python loses its prompt flow imports (``migrate_code``).
+files stay; their Python loses its prompt flow imports (``migrate_code``), and the
+model calls of the functions the workflow calls go through ``line`` (``migrate_calls``).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from llmops.config import ConnectionSpec
+from llmops.config import ConnectionSpec, read_yaml
 from llmops.engine.af_manifest import IDENTIFIER, WORKFLOW_FILE, WorkflowManifest
 from llmops.errors import LLMOpsError
 from llmops.migrate_base import (
@@ -32,10 +34,12 @@ from llmops.migrate_base import (
     rewrite_code,
     schema_comment,
 )
+from llmops.migrate_calls import Target, plan_calls
 from llmops.migrate_code import Function, find_function, parse
 from llmops.migrate_dag import read_steps
+from llmops.migrate_prompty import Fallback
 from llmops.migrate_workflow import Step, dag_source, flex_source
-from llmops.paths import relative
+from llmops.paths import EXPERIMENT_FILE, relative, use_case_dir
 
 CODE_FILE = "workflow.py"
 EMPTY = '""'
@@ -63,10 +67,15 @@ def plan_dag(
         )
     _refuse_existing(folder, root)
     inputs = flow_inputs(data.get("inputs"), shown)
-    steps, nodes, lines = read_steps(data, folder, root, connections)
+    fallback = only_connection(root, name, connections)
+    read = read_steps(data, folder, root, connections, fallback)
+    steps, nodes = read.steps, read.nodes
     outputs = _outputs(data.get("outputs"), shown)
     _check_references(steps, outputs, inputs, shown)
-    plan = FolderPlan(folder, "standard flow", lines=lines)
+    plan = FolderPlan(folder, "standard flow", lines=read.lines)
+    for calls in read.calls.values():
+        plan.lines += calls.lines
+        plan.notes += calls.notes
     header = header_comments(flow_file)
     title = [line.lstrip("#").strip() for line in header]
     plan.writes[folder / CODE_FILE] = _compiled(dag_source(title, name, steps, outputs), folder)
@@ -82,12 +91,28 @@ def plan_dag(
                 f"node '{step.name}' does not give: prompt flow rendered it empty, so "
                 'workflow.py passes "" (llmops refuses undefined prompt variables)'
             )
-    rewrite_code(plan, root)
+    rewrite_code(plan, root, calls=read.calls)
     prompt_flow_files(plan, flow_file, data, root)
     return plan
 
 
-def plan_flex(folder: Path, root: Path, name: str) -> FolderPlan:
+def only_connection(root: Path, use_case: str, connections: dict[str, ConnectionSpec]) -> Fallback:
+    """The connection code that builds its model configuration at run time must have used:
+    the experiment's only connection, else the project's only one."""
+    path = use_case_dir(root, use_case) / EXPERIMENT_FILE
+    data = read_yaml(path, relative(path, root)) if path.is_file() else {}
+    listed = data.get("connections") if isinstance(data, dict) else None
+    names = [str(item) for item in listed] if isinstance(listed, list) else []
+    if len(names) == 1 and names[0] in connections:
+        return names[0], "the experiment's only connection"
+    if len(connections) == 1:
+        return next(iter(connections)), "the project's only connection"
+    return None
+
+
+def plan_flex(
+    folder: Path, root: Path, name: str, connections: dict[str, ConnectionSpec]
+) -> FolderPlan:
     """workflow.yaml + workflow.py around a flex flow's entry (nothing written yet)."""
     flow_file = folder / "flow.flex.yaml"
     shown = relative(flow_file, root)
@@ -118,19 +143,27 @@ def plan_flex(folder: Path, root: Path, name: str) -> FolderPlan:
         if isinstance(declared_outputs, dict) and declared_outputs
         else _returned_keys(tree, function, class_name)
     )
+    target = Target(function.name, f"{shown}: entry {entry}", class_name)
+    fallback = only_connection(root, name, connections)
+    calls = plan_calls(code_file, folder, root, [target], connections, fallback, set())
+    if calls is not None and function.name in calls.converted:
+        function = dataclasses.replace(function, is_async=True, takes_line=True)
     plan = FolderPlan(folder, "flex flow")
     plan.lines.append(
         f"entry {entry}: one executor calls it "
         + ("(awaited)" if function.is_async else "(in a worker thread, as prompt flow ran it)")
     )
+    if calls is not None:
+        plan.lines += calls.lines
+        plan.notes += calls.notes
     header = header_comments(flow_file)
     title = [line.lstrip("#").strip() for line in header]
     source = flex_source(title, name, module, function, class_name, list(inputs))
     plan.writes[folder / CODE_FILE] = _compiled(source, folder)
     plan.writes[folder / WORKFLOW_FILE] = _manifest(
-        folder, root, header, "flow.flex.yaml", inputs, outputs, {}
+        folder, root, header, "flow.flex.yaml", inputs, outputs, calls.nodes if calls else {}
     )
-    rewrite_code(plan, root)
+    rewrite_code(plan, root, calls={code_file: calls} if calls else None)
     prompt_flow_files(plan, flow_file, data, root)
     return plan
 

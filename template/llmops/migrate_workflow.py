@@ -285,6 +285,7 @@ def _run_lines(step: Step, maybe: set[str], indent: str) -> list[str]:
         return _call(f'{target}(await line.embed("{step.name}", [', [text], "]))[0]")
     assert step.function is not None
     lines: list[str] = []
+    given_line = ["line"] if step.function.takes_line else []
     if optional:  # prompt flow leaves these out when their node was bypassed (default used)
         kept = {name: _value(value, maybe) for name, value in given.items() if name not in optional}
         lines += _call(f"{indent}values = {{", _items(kept), "}")
@@ -293,6 +294,7 @@ def _run_lines(step: Step, maybe: set[str], indent: str) -> list[str]:
             lines += [f'{indent}if "{node}" in state:']
             lines += [f'{indent}    values["{name}"] = {_value(given[name], set())}']
         arguments = ["**values"]
+    arguments = given_line + arguments
     if step.function.is_async:
         return lines + _call(f"{target}await {step.alias}(", arguments, ")")
     return lines + _call(f"{target}await asyncio.to_thread(", [step.alias, *arguments], ")")
@@ -358,6 +360,8 @@ def flex_source(
     imported = class_name or entry.name
     call = "entry()" if class_name else imported
     arguments = [f'{name}=inputs["{name}"]' for name in inputs]
+    if entry.takes_line:
+        arguments.insert(0, "line")
     if entry.is_async:
         run = _call(f"        result = await {call}(", arguments, ")")
     else:
@@ -366,10 +370,20 @@ def flex_source(
         '"""' + (title[0] if title else "The flex flow as an Agent Framework workflow."),
         *title[1:],
         "",
-        "Written by `llmops migrate-flow` from flow.flex.yaml; yours to edit from now on.",
-        f"One executor calls the entry ({module}:{imported}) with the line's inputs and",
-        "yields what it returns as the flow outputs, read as prompt flow read them (a dict",
-        "or a dataclass by its keys, anything else as `output`).",
+        *textwrap.wrap(
+            "Written by `llmops migrate-flow` from flow.flex.yaml; yours to edit from now on. "
+            f"One executor calls the entry ({module}:{imported}) with "
+            + (
+                "`line`, through which its model calls go (workflow.yaml `nodes`), and "
+                if entry.takes_line
+                else ""
+            )
+            + "the line's inputs, and yields what it returns as the flow outputs, read as "
+            "prompt flow read them (a dict or a dataclass by its keys, anything else as "
+            "`output`).",
+            width=88,
+            break_on_hyphens=False,
+        ),
         '"""',
         "",
     ]

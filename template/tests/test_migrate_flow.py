@@ -1,9 +1,11 @@
 """Managed by the LLMOps template. ``llmops migrate-flow``: prompt flow to Agent Framework.
 
 The conversion tests need neither engine: they build a use case file by file (a DAG
-flow with two python nodes, a prompt node, an LLM node with variants and an LLM node
-with an activate condition; an evaluation flow whose aggregation only calls
-``log_metric``), migrate it in a throwaway git repository and read what was written.
+flow with python nodes, a prompt node, an LLM node with variants, an LLM node with an
+activate condition, the embedding tool, and a python node that calls a Prompty and
+prompt flow's embedding function with its connection; an evaluation flow whose
+aggregation only calls ``log_metric``), migrate it in a throwaway git repository and
+read what was written.
 
 The run tests prove the migration keeps behaviour. Prompt flow and Agent Framework
 cannot share a virtual environment, so each engine's test checks the same recorded
@@ -60,6 +62,12 @@ outputs:
   vector_size:
     type: int
     reference: ${measure.output}
+  summary:
+    type: string
+    reference: ${digest.output.summary}
+  dimensions:
+    type: int
+    reference: ${digest.output.dimensions}
 nodes:
   - name: clean
     type: python
@@ -123,6 +131,14 @@ nodes:
       path: measure.py
     inputs:
       vector: ${embed.output}
+  - name: digest
+    type: python
+    source:
+      type: code
+      path: digest.py
+    inputs:
+      text: ${clean.output.text}
+      connection: aoai
 node_variants:
   classify:
     default_variant_id: wordy
@@ -203,6 +219,65 @@ from promptflow.core import tool
 @tool
 def measure(vector: list) -> int:
     return len(vector)
+"""
+
+DIGEST = """\
+\"\"\"Summarise the message with a Prompty and embed it, on the node's connection.\"\"\"
+
+from pathlib import Path
+
+from promptflow.connections import AzureOpenAIConnection
+from promptflow.core import AzureOpenAIModelConfiguration, Prompty, tool
+from promptflow.tools.embedding import embedding
+
+PROMPT = Path(__file__).parent / "digest.prompty"
+
+
+# The Prompty's deployment: the connection's own.
+def configuration(connection: AzureOpenAIConnection) -> AzureOpenAIModelConfiguration:
+    deployment = "gpt-4o-mini"
+    return AzureOpenAIModelConfiguration.from_connection(connection, azure_deployment=deployment)
+
+
+@tool
+def digest(text: str, connection: AzureOpenAIConnection) -> dict:
+    summarise = Prompty.load(source=PROMPT, model={"configuration": configuration(connection)})
+    vector = embedding(connection, text, deployment_name="text-embedding-3-small")
+    summary = summarise(text=text)
+    return {"summary": summary.strip(), "dimensions": len(vector)}
+"""
+
+DIGEST_MIGRATED = """\
+\"\"\"Summarise the message with a Prompty and embed it, on the node's connection.\"\"\"
+
+from llmops.workflow import LineContext
+
+
+async def digest(line: LineContext, text: str) -> dict:
+    vector = (await line.embed("embed", [text]))[0]
+    summary = await line.complete("digest_prompt", text=text, style="plain")
+    return {"summary": summary.strip(), "dimensions": len(vector)}
+"""
+
+DIGEST_PROMPTY = """\
+---
+name: Digest
+model:
+  api: chat
+  parameters:
+    max_tokens: 30
+inputs:
+  text:
+    type: string
+  style:
+    type: string
+    default: plain
+---
+system:
+Summarise in a {{style}} style.
+
+user:
+Digest: {{text}}
 """
 
 PROMPTS = {
@@ -313,6 +388,7 @@ FIXTURES = """\
 {"match": "Message: the site is down", "reply": "outage"}
 {"match": "Customer wrote: the site is down", "reply": "Other"}
 {"match": "Reply to", "reply": "We are on it"}
+{"match": "Digest: ", "reply": " In short. "}
 """
 
 EXPECTED_METRICS = {
@@ -330,6 +406,8 @@ EXPECTED_LINES = [
         "final": "We are on it Thanks.",
         "greeting": "Hello there!\n",
         "vector_size": 256,
+        "summary": "In short.",
+        "dimensions": 256,
     },
     {
         "label": "outage",
@@ -338,6 +416,8 @@ EXPECTED_LINES = [
         "final": None,
         "greeting": "Hello Bo!\n",
         "vector_size": 256,
+        "summary": "In short.",
+        "dimensions": 256,
     },
     {
         "label": "other",
@@ -346,10 +426,16 @@ EXPECTED_LINES = [
         "final": "We are on it Thanks.",
         "greeting": "Hello Ann!\nWelcome back.\n",
         "vector_size": 256,
+        "summary": "In short.",
+        "dimensions": 256,
     },
 ]
 
 SAMPLE_METRICS = {
+    "docs_chat": {
+        ("default", "questions", "answer_keyword_recall"): 1.0,
+        ("default", "questions", "retrieval_hit_rate"): 1.0,
+    },
     "named_entity_recognition": {
         ("default", "ner_train", "exact_match_rate"): 0.75,
         ("default", "ner_train", "f1"): 0.9278,
@@ -364,16 +450,14 @@ SAMPLE_METRICS = {
         ("classify.variant_1", "news", "accuracy"): 0.8333,
         ("classify.variant_1", "news", "valid_label_rate"): 1.0,
     },
+    "ticket_triage": {
+        ("default", "tickets", "keyword_recall"): 0.875,
+        ("default", "tickets", "priority_accuracy"): 0.875,
+    },
 }
 """`llmops experiment --offline` of the prompt flow samples (prompt flow 1.18.5): the
-migrated samples must give exactly these."""
+migrated samples must give exactly these (their Agent Framework twins do too)."""
 ISOLATE = ("PF_HOME_DIRECTORY", "PYTHON_KEYRING_BACKEND", "KEYRING_PROPERTY_FILE_PATH", "ENV_NAME")
-REFUSED_SAMPLES = {
-    "docs_chat": "node 'retrieve': input 'connection' takes a prompt flow connection",
-    "ticket_triage": "triage.py:7: imports AzureOpenAIModelConfiguration, "
-    "OpenAIModelConfiguration, Prompty from promptflow.core",
-}
-"""Samples whose code calls prompt flow APIs: migrate-flow names the line to rewrite."""
 
 
 def git(root: Path, *args: str) -> str:
@@ -406,6 +490,8 @@ def support(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "labels.py": LABELS,
         "followup.py": FOLLOWUP,
         "measure.py": MEASURE,
+        "digest.py": DIGEST,
+        "digest.prompty": DIGEST_PROMPTY,
         **PROMPTS,
     }.items():
         write(standard / name, text)
@@ -449,6 +535,8 @@ def test_the_flow_becomes_a_workflow_manifest_and_code(
         "final",
         "greeting",
         "vector_size",
+        "summary",
+        "dimensions",
     ]
     classify = manifest["nodes"]["classify"]
     assert classify["connection"] == "aoai" and classify["default_variant"] == "wordy"
@@ -471,6 +559,8 @@ def test_the_flow_becomes_a_workflow_manifest_and_code(
         "prompt": "reply.jinja2",
         "options": {"max_tokens": 20},
     }
+    assert manifest["nodes"]["digest_prompt"] == {"connection": "aoai", "prompt": "digest.prompty"}
+    assert len(manifest["nodes"]) == 4  # digest.py's embeddings reuse the `embed` node
     code = (standard / "workflow.py").read_text()
     assert "from .route import route" in code and "from .clean import clean_text" in code
     assert 'if state["route"]["action"] == "answer":' in code
@@ -479,6 +569,8 @@ def test_the_flow_becomes_a_workflow_manifest_and_code(
     assert 'signature=""' in code  # prompt flow rendered the unset variable empty
     assert 'await followup(reply=state["reply"])' in code
     assert 'state["embed"] = (await line.embed("embed", [state["clean"]["text"]]))[0]' in code
+    assert 'state["digest"] = await digest(line, text=state["clean"]["text"])' in code
+    assert (standard / "digest.py").read_text() == DIGEST_MIGRATED
     assert "promptflow" not in "".join(p.read_text() for p in standard.glob("*.py"))
     assert (standard / "route.py").read_text().startswith("from .labels import normalise\n\n\n")
     assert (standard / "clean.py").read_text() == CLEAN.replace(
@@ -488,6 +580,9 @@ def test_the_flow_becomes_a_workflow_manifest_and_code(
         assert not (standard / gone).exists()
     assert "reply.jinja2: uses signature, which node 'reply' does not give" in output
     assert "classify: llm node with variants wordy (default), terse" in output
+    assert "digest.py:digest: now async, takes `line` instead of `connection`" in output
+    assert "digest.py:20: Prompty digest.prompty -> workflow.yaml nodes.digest_prompt" in output
+    assert "digest.py:21: embedding(...) -> workflow.yaml nodes.embed (aoai" in output
 
 
 def test_the_evaluation_flow_becomes_an_evaluator_with_the_logged_metrics(
@@ -585,7 +680,7 @@ def test_code_that_needs_prompt_flow_is_refused_naming_file_and_line(
     assert "use_cases/support/flows/standard/route.py:1: imports Prompty from promptflow.core" in (
         error
     )
-    assert "name the .prompty file as an LLM node in workflow.yaml" in error
+    assert "load it (`p = Prompty.load(source=..., model=...)`) in the function the flow" in error
     assert changed(support.parent.parent) == ""
 
 
@@ -669,35 +764,178 @@ def test_a_flex_flow_becomes_one_executor(
     assert "requirements.txt also listed requests>=2" in output
 
 
-def test_the_shipped_samples_convert_or_are_refused_by_line(
+JOKE = """\
+from pathlib import Path
+
+from promptflow.core import Prompty
+
+BASE = Path(__file__).parent
+joke = Prompty.load(source=BASE / "joke.prompty")
+
+
+def tell(message: str, customer: str = "there") -> dict:
+    return {"label": joke(topic=message).upper()}
+"""
+
+JOKE_MIGRATED = """\
+from llmops.workflow import LineContext
+
+
+async def tell(line: LineContext, message: str, customer: str = "there") -> dict:
+    return {"label": (await line.complete("joke", topic=message)).upper()}
+"""
+
+JOKE_PROMPTY = """\
+---
+name: Joke
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    connection: aoai
+    azure_deployment: gpt-4o
+  parameters:
+    temperature: 0.5
+---
+system:
+You tell short jokes.
+
+user:
+A joke about {{topic}}
+"""
+
+
+def _joke(support: Path, code: str = JOKE, prompty: str = JOKE_PROMPTY) -> Path:
+    """The support use case with a flex flow whose entry calls a Prompty, committed."""
+    standard = support / "flows" / "standard"
+    shutil.rmtree(standard)
+    write(
+        standard / "flow.flex.yaml",
+        "# Joke about the message.\nentry: joke:tell\noutputs:\n  label:\n    type: string\n",
+    )
+    write(standard / "joke.py", code)
+    write(standard / "joke.prompty", prompty)
+    commit(support.parent.parent)
+    return standard
+
+
+def test_a_prompty_the_entry_calls_becomes_a_node_called_through_line(
+    support: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    standard = _joke(support)
+    assert migrate("support") == 0, capsys.readouterr().err
+    output = capsys.readouterr().out
+    assert (standard / "joke.py").read_text() == JOKE_MIGRATED
+    manifest = yaml.safe_load((standard / "workflow.yaml").read_text())
+    assert manifest["nodes"] == {
+        "joke": {"connection": "aoai", "prompt": "joke.prompty", "deployment": "gpt-4o"}
+    }
+    assert (standard / "joke.prompty").read_text() == JOKE_PROMPTY  # its options apply as is
+    code = (standard / "workflow.py").read_text()
+    assert 'await tell(line, message=inputs["message"], customer=inputs["customer"])' in code
+    assert "joke.py:6: Prompty joke.prompty -> workflow.yaml nodes.joke (aoai)" in output
+    assert "joke.py:tell: now async, takes `line`" in output
+    assert "removed: BASE, Path, Prompty" in output
+
+
+JOKE_IN_A_HELPER = JOKE.replace(
+    'joke = Prompty.load(source=BASE / "joke.prompty")\n\n\n',
+    'def ask(topic: str) -> str:\n    joke = Prompty.load(source=BASE / "joke.prompty")\n'
+    "    return joke(topic=topic)\n\n\n",
+).replace("joke(topic=message).upper()", "ask(message)")
+
+
+@pytest.mark.parametrize(
+    ("code", "prompty", "two_connections", "message"),
+    [
+        (
+            JOKE_IN_A_HELPER,
+            JOKE_PROMPTY,
+            False,
+            "joke.py:7: Prompty.load is outside the function the flow calls (`tell`)",
+        ),
+        (
+            JOKE.replace("joke(topic=message).upper()", "str(joke)"),
+            JOKE_PROMPTY,
+            False,
+            "joke.py:10: the Prompty `joke` is used other than called",
+        ),
+        (
+            JOKE,
+            JOKE_PROMPTY.replace("temperature: 0.5", "response_format: {type: json_object}"),
+            False,
+            "joke.py:6: this Prompty's a json_object response_format returns a parsed dict",
+        ),
+        (
+            JOKE,
+            JOKE_PROMPTY.replace("    connection: aoai\n", ""),
+            True,
+            "joke.py:6: the Prompty's connection is not written in the code or the front matter",
+        ),
+    ],
+    ids=["loaded-in-a-helper", "handed-on", "json-reply", "no-connection"],
+)
+def test_a_prompty_that_does_not_convert_is_refused_by_line(
+    support: Path,
+    capsys: pytest.CaptureFixture[str],
+    code: str,
+    prompty: str,
+    two_connections: bool,
+    message: str,
+) -> None:
+    if two_connections:  # nothing tells which of the project's connections the code used
+        experiment = support / "experiment.yaml"
+        experiment.write_text(experiment.read_text().replace("  - aoai\n", "  - aoai\n  - oai\n"))
+    _joke(support, code, prompty)
+    assert migrate("support") == 2
+    assert f"error: use_cases/support/flows/standard/{message}" in capsys.readouterr().err
+    assert changed(support.parent.parent) == ""
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        (
+            "    summary = summarise(text=text)\n",
+            "    summary = summarise(text=text) + connection.api_base\n",
+            "flow.dag.yaml: node 'digest': input 'connection' takes a prompt flow connection "
+            "(AzureOpenAIConnection) and digest.py:22 uses it other than as the connection of "
+            "prompt flow's embedding tool function or of a Prompty's model configuration",
+        ),
+        (
+            'deployment_name="text-embedding-3-small")',
+            "deployment_name=text)",
+            "digest.py:21: embedding(...)'s deployment_name is not fixed",
+        ),
+    ],
+    ids=["connection-used-otherwise", "deployment-not-fixed"],
+)
+def test_a_python_node_whose_connection_does_not_convert_is_refused(
+    support: Path, capsys: pytest.CaptureFixture[str], before: str, after: str, message: str
+) -> None:
+    digest = support / "flows" / "standard" / "digest.py"
+    assert before in digest.read_text()
+    digest.write_text(digest.read_text().replace(before, after))
+    commit(support.parent.parent)
+    assert migrate("support") == 2
+    assert f"error: use_cases/support/flows/standard/{message}" in capsys.readouterr().err
+    assert changed(support.parent.parent) == ""
+
+
+def test_every_shipped_sample_converts(
     project: Path, monkeypatch: pytest.MonkeyPatch, pytestconfig: pytest.Config
 ) -> None:
     samples = _prompt_flow_samples()
+    assert set(samples) <= set(SAMPLE_METRICS)
     root = _sample_project(project, monkeypatch, pytestconfig, samples)
     for name in samples:
-        code = migrate(name)
-        if name in REFUSED_SAMPLES:
-            assert code == 2, name
-            continue
-        assert code == 0, name
+        assert migrate(name) == 0, name
         for folder in (root / "use_cases" / name / "flows").iterdir():
             assert not (folder / "flow.dag.yaml").exists()
+            assert not (folder / "flow.flex.yaml").exists()
+            code = "".join(path.read_text() for path in folder.rglob("*.py"))
+            assert "promptflow" not in code, f"{name}/{folder.name}"
         commit(root)
-
-
-def test_the_shipped_samples_refusals_name_the_line(
-    project: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    pytestconfig: pytest.Config,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    samples = [name for name in _prompt_flow_samples() if name in REFUSED_SAMPLES]
-    if not samples:
-        pytest.skip("no shipped sample calls prompt flow APIs in this project")
-    _sample_project(project, monkeypatch, pytestconfig, samples)
-    for name in samples:
-        assert migrate(name) == 2
-        assert REFUSED_SAMPLES[name] in capsys.readouterr().err
 
 
 # --- runs: the same figures before (prompt flow) and after (Agent Framework) ----------

@@ -2,30 +2,21 @@
 
 Documents are split on Markdown headings and embedded once per process (the llmops
 process, or each worker with ``runtime.executor: processes``); the question is
-embedded per line. Embeddings use the flow's connection, so the mock LLM
-answers them offline exactly like a real endpoint would.
+embedded per line. Embeddings go through prompt flow's embedding tool with the flow's
+connection, so the mock LLM answers them offline exactly like a real endpoint would,
+and `llmops migrate-flow` turns each call into a workflow.yaml embedding node.
 """
 
 from pathlib import Path
 from typing import Union
 
-from openai import AzureOpenAI, OpenAI
 from promptflow.connections import AzureOpenAIConnection, OpenAIConnection
 from promptflow.core import tool
+from promptflow.tools.embedding import embedding
 
 DOCS = Path(__file__).parent / "docs"
 # typing.Union on purpose: prompt flow resolves connection unions only in this spelling.
 Connection = Union[AzureOpenAIConnection, OpenAIConnection]  # noqa: UP007
-
-
-def _client(connection: Connection) -> AzureOpenAI | OpenAI:
-    if isinstance(connection, AzureOpenAIConnection):
-        return AzureOpenAI(
-            api_key=connection.api_key,
-            azure_endpoint=connection.api_base,
-            api_version=connection.api_version,
-        )
-    return OpenAI(api_key=connection.api_key, base_url=connection.base_url or None)
 
 
 def chunks() -> list[tuple[str, str]]:
@@ -41,19 +32,14 @@ def chunks() -> list[tuple[str, str]]:
     return [(source, text) for source, text in found if text]
 
 
-def _embed(client: AzureOpenAI | OpenAI, deployment: str, texts: list[str]) -> list[list[float]]:
-    response = client.embeddings.create(model=deployment, input=texts)
-    return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
-
-
 def _cosine(left: list[float], right: list[float]) -> float:
     dot = sum(a * b for a, b in zip(left, right, strict=False))
     norm = (sum(a * a for a in left) * sum(b * b for b in right)) ** 0.5
     return dot / norm if norm else 0.0
 
 
-_VECTORS: dict[tuple[str, str], list[list[float]]] = {}
-"""Chunk vectors per (endpoint, deployment), computed once per process."""
+_VECTORS: dict[str, list[list[float]]] = {}
+"""Chunk vectors per embedding deployment, computed once per process."""
 
 
 @tool
@@ -63,15 +49,23 @@ def retrieve(
     embedding_deployment: str,
     top_k: int = 2,
 ) -> dict:
-    """The ``top_k`` closest chunks: their text joined as context, and their sources."""
-    client = _client(connection)
+    """The ``top_k`` closest chunks: their text joined as context, and their sources.
+
+    ``embedding_deployment`` is the deployment (Azure OpenAI) or model (OpenAI).
+    """
     parts = chunks()
-    key = (str(getattr(connection, "api_base", "")), embedding_deployment)
-    if key not in _VECTORS:
-        _VECTORS[key] = _embed(client, embedding_deployment, [text for _, text in parts])
-    (query,) = _embed(client, embedding_deployment, [question])
+    if embedding_deployment not in _VECTORS:
+        _VECTORS[embedding_deployment] = [
+            embedding(
+                connection, text, deployment_name=embedding_deployment, model=embedding_deployment
+            )
+            for _, text in parts
+        ]
+    query = embedding(
+        connection, question, deployment_name=embedding_deployment, model=embedding_deployment
+    )
     ranked = sorted(
-        zip(parts, _VECTORS[key], strict=True),
+        zip(parts, _VECTORS[embedding_deployment], strict=True),
         key=lambda item: _cosine(query, item[1]),
         reverse=True,
     )[:top_k]
