@@ -253,3 +253,25 @@ def test_migration_refuses_to_overwrite_and_changes_nothing(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "cannot move old to new: both exist" in result.stderr
     assert snapshot(project) == before
+
+
+def test_answering_agent_framework_switches_the_dependencies_and_keeps_the_use_cases(
+    tmp_path: Path,
+) -> None:
+    """The migration guide's first step: `copier update -d flow_engine=agent_framework`
+    moves what the project installs and its packaged samples, never its use cases (they
+    stay prompt flow until `llmops migrate-flow`)."""
+    template = build_template(tmp_path)
+    project = generate(template, tmp_path / "project", "v1.0.0")
+    prompt = project / NER / "flows/standard/extract_entities.jinja2"
+    append(prompt, "Mind the acronyms.\n")
+    commit_all(project, "my prompt")
+    update(project, flow_engine="agent_framework")
+    assert "Mind the acronyms." in prompt.read_text(), "the user's use case was touched"
+    assert (project / NER / "flows/standard/flow.dag.yaml").is_file()
+    pyproject = (project / "pyproject.toml").read_text()
+    assert "agent-framework-core" in pyproject and '"promptflow' not in pyproject
+    assert not (project / "pf.yaml").exists()
+    sample = project / "llmops/samples/named_entity_recognition/flows/standard"
+    assert (sample / "workflow.yaml").is_file() and not (sample / "flow.dag.yaml").exists()
+    assert load_answers(project)["flow_engine"] == "agent_framework"
