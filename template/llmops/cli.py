@@ -28,6 +28,7 @@ from llmops.cli_each import (
     print_error,
 )
 from llmops.engine import get_engine
+from llmops.engine.promptflow_engine import promptflow_installed
 from llmops.errors import LLMOpsError
 from llmops.evaluate import evaluate_use_case
 from llmops.gate import format_markdown, format_table, gate_use_case, summary
@@ -302,6 +303,11 @@ def _import_flow(args: argparse.Namespace) -> int:
         print(f"warning: {note}", file=sys.stderr)
     for problem in result.problems:
         print(f"error: {problem}", file=sys.stderr)
+    if not result.problems and not promptflow_installed():
+        print(
+            "[import-flow] this project installs Agent Framework, not prompt flow: commit, "
+            f"then `llmops migrate-flow {result.name}` converts the imported flow"
+        )
     return USER_ERROR if result.problems else OK
 
 

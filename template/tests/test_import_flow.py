@@ -278,7 +278,23 @@ def test_the_cli_prints_what_it_created_and_what_to_run(
     assert "metrics: accuracy" in out
     assert "flows/standard/test_parse.py" in out
     assert "llmops experiment --offline --use-case reviews --env pr" in out
+    assert "migrate-flow" not in out or promptflow_missing()
     assert cli.main(["validate", "--use-case", "reviews", "--env", "pr"]) == 0
+
+
+def promptflow_missing() -> bool:
+    from llmops.engine.promptflow_engine import promptflow_installed
+
+    return not promptflow_installed()
+
+
+def test_an_agent_framework_project_is_told_to_migrate_an_imported_flow(
+    project: Path, incoming: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setattr(cli, "promptflow_installed", lambda: False)
+    source = sentiment_flow(incoming / "review-sentiment")
+    assert cli.main(["import-flow", str(source), "--name", "reviews"]) == 0
+    assert "commit, then `llmops migrate-flow reviews` converts" in capsys.readouterr().out
 
 
 def test_validation_problems_are_reported_after_the_import(

@@ -90,6 +90,13 @@ TIMEOUT_HINT = (
 )
 
 
+def promptflow_installed() -> bool:
+    """Whether promptflow can be imported here (an Agent Framework venv does not hold it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("promptflow") is not None
+
+
 def prepare_environment(root: Path) -> Path:
     """Set prompt flow's environment for this project; call before importing promptflow."""
     home = Path(os.environ.setdefault("PF_HOME_DIRECTORY", str(pf_home(root))))
