@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -258,7 +259,7 @@ def percentile(ordered: list[float], share: float) -> float:
     """Nearest-rank percentile of sorted values (0 for none)."""
     if not ordered:
         return 0.0
-    rank = max(1, min(len(ordered), int(-(-share * len(ordered) // 1))))
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
     return ordered[rank - 1]
 
 
